@@ -1,0 +1,62 @@
+"""Self-describing checkpoints: config, tokenizer and CMVN travel with the weights. Writes are atomic."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .config import config_from_dict, config_to_dict
+from .model import CTCModel, build_model
+from .text import CharTokenizer
+
+FORMAT_VERSION = 1
+
+
+class CheckpointError(Exception):
+    """A checkpoint cannot be read; one line naming the file and the reason."""
+
+
+def save_atomic(obj: Any, path: str | Path) -> None:
+    """``torch.save`` to a temp file in the same folder, fsync, then rename over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with open(tmp, "wb") as f:
+        torch.save(obj, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def model_state(model: CTCModel, cfg, tokenizer: CharTokenizer) -> dict:
+    """The inference part of a checkpoint (weights incl. CMVN buffers, config, tokenizer)."""
+    raw = getattr(model, "module", model)  # DDP
+    raw = getattr(raw, "_orig_mod", raw)  # torch.compile
+    return {"format": FORMAT_VERSION, "config": config_to_dict(cfg), "tokenizer": tokenizer.state_dict(),
+            "model": {k: v.detach().cpu() for k, v in raw.state_dict().items()}}
+
+
+def read_checkpoint(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as e:
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(e).__name__})") from None
+    if not isinstance(ckpt, dict) or "config" not in ckpt or "model" not in ckpt:
+        raise CheckpointError(f"{path}: not an asr checkpoint")
+    return ckpt
+
+
+def load_checkpoint_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[CTCModel, CharTokenizer, Any]:
+    """Rebuild the model from a checkpoint alone. Returns (model in eval mode, tokenizer, config)."""
+    ckpt = read_checkpoint(path)
+    cfg = config_from_dict(ckpt["config"])
+    tokenizer = CharTokenizer.from_state_dict(ckpt["tokenizer"])
+    model = build_model(cfg, len(tokenizer))
+    model.load_state_dict(ckpt["model"])
+    return model.to(device).eval(), tokenizer, cfg

@@ -1,0 +1,195 @@
+"""Command-line interface: ``asr train | evaluate | transcribe | lm``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXAMPLES = {
+    "train": "asr train --config conf/tiny.yaml --train data/train.jsonl --valid data/dev.jsonl --exp-dir exp/tiny "
+             "train.epochs=30",
+    "evaluate": "asr evaluate --model exp/tiny/best.pt --manifest data/test.jsonl --out exp/tiny/test_beam "
+                "--decoder beam --lm lm/lm.arpa --lexicon lm/lexicon.txt",
+    "transcribe": "asr transcribe clip.wav other.flac --model exp/tiny/best.pt",
+    "lm": "asr lm --text sentences.txt --order 3 --out-dir lm/",
+    "synth": "asr synth --text sentences.txt --out-dir corpus --split train --voices train --num-utts 2000",
+    "prepare": "asr prepare --root corpus --split train --out data/train.jsonl",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="asr", description="BiLSTM/GRU-CTC speech recognition.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def add(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, description=help, epilog=f"example:\n  {EXAMPLES[name]}",
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    t = add("train", "Train a CTC model (resumes from EXP_DIR/last.pt if present).")
+    t.add_argument("--config", help="YAML file of overrides (conf/*.yaml)")
+    t.add_argument("--train", required=True, help="training manifest (JSONL)")
+    t.add_argument("--valid", required=True, help="validation manifest (JSONL)")
+    t.add_argument("--exp-dir", required=True, help="output folder")
+    t.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
+    t.add_argument("overrides", nargs="*", metavar="section.key=value", help="config overrides, applied last")
+
+    e = add("evaluate", "Decode a manifest, write hyp.jsonl and errors.txt, print WER/CER.")
+    e.add_argument("--model", help="checkpoint (default: the bundled model)")
+    e.add_argument("--manifest", required=True)
+    e.add_argument("--out", required=True, help="output folder")
+    _decode_args(e)
+
+    r = add("transcribe", "Print the transcript of each audio file.")
+    r.add_argument("inputs", nargs="+", metavar="FILE")
+    r.add_argument("--model", help="checkpoint (default: the bundled model)")
+    _decode_args(r)
+
+    lm = add("lm", "Build a word n-gram LM (ARPA) and a lexicon from a text file.")
+    lm.add_argument("--text", required=True, help="text, one sentence per line")
+    lm.add_argument("--order", type=int, default=3)
+    lm.add_argument("--out-dir", required=True, help="writes lm.arpa and lexicon.txt here")
+
+    s = add("synth", "Synthesise a speech corpus in LibriSpeech layout with offline TTS (espeak-ng, flite).")
+    s.add_argument("--text", required=True, help="sentences, one per line")
+    s.add_argument("--out-dir", required=True)
+    s.add_argument("--split", required=True, help="split folder name, e.g. train, dev, test")
+    s.add_argument("--voices", choices=["train", "eval"], required=True,
+                   help="training voices, or the held-out evaluation voices")
+    s.add_argument("--sentences", choices=["train", "held-out", "all"], default=None,
+                   help="which part of the text to draw from (default: train for train voices, held-out for eval)")
+    s.add_argument("--num-utts", type=int, required=True)
+    s.add_argument("--engines", default="espeak,flite", help="comma-separated: espeak, flite")
+    s.add_argument("--max-voices", type=int, default=0, help="use only this many voices (0 = all)")
+    s.add_argument("--max-sentences", type=int, default=3, help="sentences joined per utterance (1..N)")
+    s.add_argument("--noise-prob", type=float, default=0.0, help="fraction of utterances with added noise")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--workers", type=int, default=2)
+
+    pr = add("prepare", "Write a JSONL manifest for one split of a LibriSpeech-layout corpus.")
+    pr.add_argument("--root", required=True, help="folder holding the split folders")
+    pr.add_argument("--split", required=True)
+    pr.add_argument("--out", required=True, help="manifest path")
+    return p
+
+
+def _decode_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--decoder", choices=["greedy", "beam"], default=None,
+                   help="default: greedy, or beam when --beam-size/--lm/--lexicon is given")
+    p.add_argument("--beam-size", type=int, default=None)
+    p.add_argument("--lm", help="ARPA (or KenLM binary) word LM; needs --lexicon")
+    p.add_argument("--lexicon", help="lexicon file (asr lm writes one)")
+    p.add_argument("--lm-weight", type=float, default=None)
+    p.add_argument("--word-score", type=float, default=None)
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+
+
+def _decode_options(args: argparse.Namespace):
+    from .decode import DecodeOptions
+
+    beam = args.decoder == "beam" or (args.decoder is None and (args.beam_size or args.lm or args.lexicon))
+    kw = {"decoder": "beam" if beam else "greedy", "lm": args.lm, "lexicon": args.lexicon}
+    for name in ("beam_size", "lm_weight", "word_score"):
+        if getattr(args, name) is not None:
+            kw[name] = getattr(args, name)
+    return DecodeOptions(**kw)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .config import dump_config, load_config
+    from .train import train
+
+    cfg = load_config(args.config, args.overrides)
+    if args.print_config:
+        print(dump_config(cfg), end="")
+        return 0
+    train(cfg, args.train, args.valid, args.exp_dir)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .checkpoint import load_checkpoint_model
+    from .evaluate import evaluate
+    from .transcribe import default_model_path
+
+    opts = _decode_options(args)
+    model, tokenizer, _ = load_checkpoint_model(args.model or default_model_path(), args.device)
+    result = evaluate(model, tokenizer, args.manifest, args.out, opts, args.device)
+    print(f"hypotheses: {Path(args.out) / 'hyp.jsonl'}, alignments: {Path(args.out) / 'errors.txt'}")
+    print(result.summary())
+    return 0
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    from .audio import AudioError
+    from .transcribe import load_model
+
+    rec = load_model(args.model, args.device, _decode_options(args))
+    failed = 0
+    for path in args.inputs:
+        try:
+            print(rec.transcribe(path).text, flush=True)
+        except AudioError as e:
+            print(f"asr: error: {e}", file=sys.stderr)
+            failed += 1
+    return 1 if failed else 0
+
+
+def cmd_lm(args: argparse.Namespace) -> int:
+    from .lm import build_lm
+
+    arpa, lexicon = build_lm(args.text, args.out_dir, args.order)
+    print(f"wrote {arpa} and {lexicon}")
+    return 0
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .synth import list_voices, make_split, split_sentences
+
+    lines = [s.strip() for s in Path(args.text).read_text().splitlines() if s.strip()]
+    train_text, held_text = split_sentences(lines)
+    which = args.sentences or ("train" if args.voices == "train" else "held-out")
+    text = {"train": train_text, "held-out": held_text, "all": lines}[which]
+    voices = [v for v in list_voices(tuple(args.engines.split(","))) if v.is_eval == (args.voices == "eval")]
+    if args.max_voices:
+        pick = np.random.default_rng(args.seed).permutation(len(voices))[: args.max_voices]
+        voices = [voices[i] for i in sorted(pick)]
+    n = make_split(args.out_dir, args.split, voices, text, args.num_utts, args.seed, args.max_sentences,
+                   args.noise_prob, workers=args.workers)
+    print(f"{Path(args.out_dir) / args.split}: {n} utterances from {len(voices)} voices")
+    return 0
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from .prepare import prepare_librispeech
+
+    n = prepare_librispeech(args.root, args.split, args.out)
+    print(f"{args.out}: {n} utterances")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "transcribe": cmd_transcribe, "lm": cmd_lm,
+            "synth": cmd_synth, "prepare": cmd_prepare}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    from .audio import AudioError
+    from .checkpoint import CheckpointError
+    from .config import ConfigError
+    from .data import ManifestError
+    from .synth import SynthError
+    from .train import TrainError
+
+    expected = (AudioError, CheckpointError, ConfigError, ManifestError, TrainError, SynthError, OSError, ValueError)
+    try:
+        code = COMMANDS[args.command](args)
+    except expected as e:
+        print(f"asr: error: {e}", file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        print("asr: interrupted", file=sys.stderr)
+        code = 130
+    sys.exit(code)

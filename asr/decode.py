@@ -1,0 +1,114 @@
+"""CTC decoding: greedy, and beam search through torchaudio's flashlight decoder (lexicon-free, or lexicon + word n-gram LM).
+
+Both take log-probs (B, T, V) and lengths (B,) and return one :class:`Hypothesis` per utterance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .text import BLANK, SPACE, CharTokenizer
+
+FL_SPACE = "|"  # flashlight's word separator token
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    decoder: str = "greedy"  # "greedy" or "beam"
+    beam_size: int = 16  # hypotheses kept per frame
+    beam_size_token: int = 0  # tokens considered per frame (0 = all)
+    beam_threshold: float = 20.0  # prune hypotheses scoring this far below the best
+    lexicon: str | None = None  # lexicon file ("word w o r d |" per line); required with a word LM
+    lm: str | None = None  # ARPA or KenLM binary word n-gram LM
+    lm_weight: float = 0.5
+    word_score: float = 0.0  # insertion bonus per word
+    unk_score: float = float("-inf")  # score of out-of-lexicon words (lexicon mode)
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    text: str
+    tokens: list[int]  # token ids, blanks and repeats removed
+    timesteps: list[int]  # output frame of each token
+    score: float
+
+
+def greedy_search(log_probs: torch.Tensor, lens: torch.Tensor, tokenizer: CharTokenizer) -> list[Hypothesis]:
+    """Best path: argmax per frame, collapse repeats, drop blanks.
+
+    Args:
+        log_probs: (B, T, V); lens: (B,).
+    """
+    best, idx = log_probs.max(dim=-1)  # (B, T)
+    hyps = []
+    for b in range(log_probs.shape[0]):
+        n = int(lens[b])
+        ids = idx[b, :n].tolist()
+        tokens, steps, prev = [], [], tokenizer.blank
+        for t, i in enumerate(ids):
+            if i != prev and i != tokenizer.blank:
+                tokens.append(i)
+                steps.append(t)
+            prev = i
+        hyps.append(Hypothesis(tokenizer.decode(tokens), tokens, steps, float(best[b, :n].sum())))
+    return hyps
+
+
+class BeamSearchDecoder:
+    """Flashlight CTC beam search (``torchaudio.models.decoder.ctc_decoder``).
+
+    Without a lexicon it searches over characters (no LM); with a lexicon it searches over words and, given ``lm``,
+    adds ``lm_weight`` × the n-gram log-probability and ``word_score`` per word.
+    """
+
+    def __init__(self, tokenizer: CharTokenizer, opts: DecodeOptions) -> None:
+        from torchaudio.models.decoder import ctc_decoder
+
+        if opts.lm and not opts.lexicon:
+            raise ValueError("a word LM needs a lexicon (--lexicon)")
+        for name in ("lexicon", "lm"):
+            p = getattr(opts, name)
+            if p and not Path(p).is_file():
+                raise FileNotFoundError(f"{p}: no such {name} file")
+        self.tokenizer = tokenizer
+        fl_tokens = [FL_SPACE if t == SPACE else t for t in tokenizer.tokens]
+        self.decoder = ctc_decoder(
+            lexicon=opts.lexicon, tokens=fl_tokens, lm=opts.lm, nbest=1, beam_size=opts.beam_size,
+            beam_size_token=opts.beam_size_token or None, beam_threshold=opts.beam_threshold,
+            lm_weight=opts.lm_weight if opts.lm else 0.0, word_score=opts.word_score, unk_score=opts.unk_score,
+            sil_score=0.0, log_add=False, blank_token=BLANK, sil_token=FL_SPACE, unk_word="<unk>",
+        )
+
+    def __call__(self, log_probs: torch.Tensor, lens: torch.Tensor) -> list[Hypothesis]:
+        """(B, T, V), (B,) → B hypotheses."""
+        emissions = log_probs.detach().float().cpu().contiguous()
+        results = self.decoder(emissions, lens.detach().cpu().to(torch.int32))
+        hyps = []
+        for res in results:
+            if not res:
+                hyps.append(Hypothesis("", [], [], float("-inf")))
+                continue
+            h = res[0]
+            tokens = [int(t) for t in h.tokens]
+            steps = [int(t) for t in h.timesteps]
+            keep = [(t, s) for t, s in zip(tokens, steps) if t != self.tokenizer.blank]
+            # Flashlight puts separators at both ends; keep the ids of real characters and inner spaces only.
+            while keep and keep[0][0] == self.tokenizer.space:
+                keep.pop(0)
+            while keep and keep[-1][0] == self.tokenizer.space:
+                keep.pop()
+            text = " ".join(h.words) if h.words else self.tokenizer.decode([t for t, _ in keep])
+            hyps.append(Hypothesis(text, [t for t, _ in keep], [s for _, s in keep], float(h.score)))
+        return hyps
+
+
+def make_decoder(tokenizer: CharTokenizer, opts: DecodeOptions):
+    """A callable ``(log_probs (B, T, V), lens (B,)) → list[Hypothesis]`` for ``opts.decoder``."""
+    if opts.decoder == "greedy":
+        return lambda lp, lens: greedy_search(lp, lens, tokenizer)
+    if opts.decoder == "beam":
+        return BeamSearchDecoder(tokenizer, opts)
+    raise ValueError(f"unknown decoder '{opts.decoder}' (greedy or beam)")

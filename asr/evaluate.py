@@ -1,0 +1,75 @@
+"""Decode a manifest and score it: ``asr evaluate``. Also the batched inference loop used by validation."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from .data import AsrDataset, DurationBucketSampler, Utterance, collate, read_manifest
+from .decode import DecodeOptions, Hypothesis, make_decoder
+from .metrics import ErrorStats, write_error_report
+from .model import CTCModel
+from .text import CharTokenizer
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    wer: ErrorStats
+    cer: ErrorStats
+    num_utts: int
+
+    def summary(self) -> str:
+        return f"WER {self.wer.rate:.2f}% CER {self.cer.rate:.2f}% ({self.num_utts} utterances)"
+
+
+@torch.no_grad()
+def infer(
+    model: CTCModel, utts: list[Utterance], tokenizer: CharTokenizer,
+    decoder: Callable[[torch.Tensor, torch.Tensor], list[Hypothesis]], device: torch.device | str = "cpu",
+    max_batch_seconds: float = 200.0, num_workers: int = 0, amp: bool = False,
+) -> tuple[list[Hypothesis], float]:
+    """Decode ``utts`` in duration-sorted batches.
+
+    Returns:
+        one hypothesis per utterance (in input order) and the mean CTC loss per utterance.
+    """
+    model.eval()
+    sampler = DurationBucketSampler([u.duration for u in utts], max_batch_seconds, max_size=64, jitter=0.0)
+    # Utterances longer than a batch go alone.
+    batches = list(iter(sampler)) + [[i] for i in sampler.skipped]
+    loader = torch.utils.data.DataLoader(AsrDataset(utts, tokenizer), batch_sampler=batches, collate_fn=collate,
+                                         num_workers=num_workers)
+    device = torch.device(device)
+    hyps: list[Hypothesis | None] = [None] * len(utts)
+    loss_sum = 0.0
+    for batch in loader:
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            log_probs, lens = model(batch["wav"].to(device), batch["wav_lens"].to(device))
+        loss = torch.nn.functional.ctc_loss(
+            log_probs.float().transpose(0, 1), batch["targets"].to(device), lens, batch["target_lens"].to(device),
+            blank=tokenizer.blank, reduction="sum", zero_infinity=True)
+        loss_sum += float(loss)
+        for i, h in zip(batch["index"].tolist(), decoder(log_probs.float().cpu(), lens.cpu())):
+            hyps[i] = h
+    return hyps, loss_sum / max(len(utts), 1)  # type: ignore[return-value]
+
+
+def evaluate(
+    model: CTCModel, tokenizer: CharTokenizer, manifest: str | Path, out_dir: str | Path,
+    opts: DecodeOptions = DecodeOptions(), device: str | torch.device = "cpu", max_batch_seconds: float = 200.0,
+) -> EvalResult:
+    """Decode every utterance of ``manifest``; write ``out_dir/hyp.jsonl`` and ``out_dir/errors.txt``."""
+    utts = read_manifest(manifest)
+    decoder = make_decoder(tokenizer, opts)
+    hyps, _ = infer(model, utts, tokenizer, decoder, device, max_batch_seconds)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "hyp.jsonl", "w") as f:
+        for u, h in zip(utts, hyps):
+            f.write(json.dumps({"id": u.id, "ref": u.text, "hyp": h.text}) + "\n")
+    w, c = write_error_report(out / "errors.txt", [u.id for u in utts], [u.text for u in utts], [h.text for h in hyps])
+    return EvalResult(w, c, len(utts))

@@ -1,0 +1,130 @@
+"""Acoustic front end, owned by the model: log-mel, global CMVN, SpecAugment.
+
+Frames are computed without centre padding, so frame ``t`` covers samples ``[t*hop, t*hop + win)`` and depends only on the
+utterance itself: a padded batch gives the same features as each utterance alone, and streaming gives the same frames as
+offline processing.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import torch
+from torch import nn
+
+from .audio import SAMPLE_RATE
+from .config import FeatureConfig
+
+LOG_FLOOR = 1e-10  # power floor before the log
+
+
+def num_frames(num_samples: torch.Tensor | int, win: int, hop: int) -> torch.Tensor | int:
+    """Frames produced from ``num_samples`` samples (at least one; shorter inputs are zero-padded to ``win``)."""
+    if isinstance(num_samples, torch.Tensor):
+        return torch.clamp(num_samples - win, min=0) // hop + 1
+    return max(num_samples - win, 0) // hop + 1
+
+
+class LogMel(nn.Module):
+    """Log-mel filterbank energies.
+
+    Input (B, N) float waveforms at 16 kHz and (B,) sample counts; output (B, T, n_mels) and (B,) frame counts,
+    ``T = (N - win) // hop + 1``. Computed in float32 whatever the autocast state.
+    """
+
+    def __init__(self, cfg: FeatureConfig) -> None:
+        super().__init__()
+        import torchaudio
+
+        self.win = int(SAMPLE_RATE * cfg.win_ms / 1000)
+        self.hop = int(SAMPLE_RATE * cfg.hop_ms / 1000)
+        self.n_mels = cfg.n_mels
+        self.mel = torchaudio.transforms.MelSpectrogram(
+            sample_rate=SAMPLE_RATE, n_fft=self.win, win_length=self.win, hop_length=self.hop,
+            n_mels=cfg.n_mels, center=False, power=2.0, mel_scale="slaney", norm="slaney",
+        )
+
+    def forward(self, wav: torch.Tensor, wav_lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if wav.shape[1] < self.win:
+            wav = nn.functional.pad(wav, (0, self.win - wav.shape[1]))
+        with torch.autocast(wav.device.type, enabled=False):
+            spec = self.mel(wav.float())  # (B, n_mels, T)
+            feats = torch.log(spec.clamp(min=LOG_FLOOR)).transpose(1, 2)
+        return feats, num_frames(wav_lens, self.win, self.hop)
+
+
+class GlobalCMVN(nn.Module):
+    """Normalise features with mean and inverse std over the whole training set (stored as buffers).
+
+    (B, T, F) → (B, T, F).
+    """
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("istd", torch.ones(dim))
+
+    def set_stats(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        self.mean.copy_(mean)
+        self.istd.copy_(1.0 / std.clamp(min=1e-5))
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        return (feats - self.mean) * self.istd
+
+
+class SpecAugment(nn.Module):
+    """Frequency and time masking (set to 0, the global mean after CMVN). Active in training mode only.
+
+    (B, T, F) features and (B,) lengths → (B, T, F).
+    """
+
+    def __init__(self, cfg: FeatureConfig) -> None:
+        super().__init__()
+        self.freq_masks, self.freq_width = cfg.freq_masks, cfg.freq_width
+        self.time_masks, self.time_width = cfg.time_masks, cfg.time_width
+
+    def forward(self, feats: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
+        if not self.training or (self.freq_masks == 0 and self.time_masks == 0):
+            return feats
+        B, T, F = feats.shape
+        dev = feats.device
+        keep = torch.ones(B, T, F, dtype=torch.bool, device=dev)
+        f_idx = torch.arange(F, device=dev)
+        t_idx = torch.arange(T, device=dev)
+        for _ in range(self.freq_masks):
+            w = torch.randint(0, self.freq_width + 1, (B, 1), device=dev)
+            f0 = (torch.rand(B, 1, device=dev) * (F - w)).long()
+            keep &= ~((f_idx >= f0) & (f_idx < f0 + w)).unsqueeze(1)
+        max_w = (lens.to(dev).float() * self.time_width).long().unsqueeze(1)
+        for _ in range(self.time_masks):
+            w = (torch.rand(B, 1, device=dev) * (max_w + 1).float()).long()
+            t0 = (torch.rand(B, 1, device=dev) * (lens.to(dev).unsqueeze(1) - w).clamp(min=0).float()).long()
+            keep &= ~((t_idx >= t0) & (t_idx < t0 + w)).unsqueeze(2)
+        return feats * keep
+
+
+@torch.no_grad()
+def compute_cmvn_stats(
+    logmel: LogMel, waveforms: Iterable[torch.Tensor], device: torch.device | str = "cpu"
+) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Mean and std of log-mel features over all frames of the given (N,) waveforms.
+
+    Returns:
+        mean (F,), std (F,), number of frames.
+    """
+    logmel = logmel.to(device)
+    total = torch.zeros(logmel.n_mels, dtype=torch.float64, device=device)
+    total_sq = torch.zeros_like(total)
+    count = 0
+    for wav in waveforms:
+        wav = wav.to(device).unsqueeze(0)
+        feats, _ = logmel(wav, torch.tensor([wav.shape[1]], device=device))
+        f = feats[0].double()
+        total += f.sum(0)
+        total_sq += (f * f).sum(0)
+        count += f.shape[0]
+    if count == 0:
+        raise ValueError("no frames to compute CMVN statistics from")
+    mean = total / count
+    var = (total_sq / count - mean * mean).clamp(min=1e-10)
+    return mean.float().cpu(), var.sqrt().float().cpu(), count

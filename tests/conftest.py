@@ -1,0 +1,60 @@
+"""Shared fixtures: a small espeak-ng corpus synthesised once per session, and a tiny model trained on it once."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SENTENCES = [
+    "the cat sat on the mat", "a dog ran in the park", "she sells sea shells", "open the red door",
+    "we like green tea", "the sun is hot today", "bring me a cup of milk", "he reads a long book",
+    "the bird sings at dawn", "turn off the light", "my hat is blue", "a fish swims in the lake",
+    "they walk to school", "the bus is late again", "put the box on the table", "i can hear the rain",
+    "the baby is asleep", "we played a game of chess", "the old man sat down", "look at the moon",
+]
+
+
+def run_asr(*args: str, check: bool = True, timeout: float = 900, cwd: str | Path | None = None):
+    """Run ``python -m asr ARGS`` and return the CompletedProcess."""
+    res = subprocess.run([sys.executable, "-m", "asr", *map(str, args)], capture_output=True, text=True,
+                         timeout=timeout, cwd=cwd)
+    if check and res.returncode != 0:
+        raise AssertionError(f"asr {' '.join(map(str, args))} failed ({res.returncode}):\n{res.stderr[-3000:]}")
+    return res
+
+
+@pytest.fixture(scope="session")
+def espeak() -> None:
+    if shutil.which("espeak-ng") is None:
+        pytest.fail("espeak-ng is not installed: run `make deps` (the Makefile installs it)")
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus(tmp_path_factory, espeak) -> Path:
+    """40 synthesised utterances (20 sentences × 2 espeak-ng voices) in LibriSpeech layout + ``train.jsonl``."""
+    from asr.prepare import prepare_librispeech
+    from asr.synth import Voice, make_split
+
+    root = tmp_path_factory.mktemp("corpus")
+    text = root / "sentences.txt"
+    text.write_text("\n".join(SENTENCES) + "\n")
+    voices = [Voice("espeak", "en-us+m3"), Voice("espeak", "en-gb+f3")]
+    make_split(root, "train", voices, SENTENCES, 40, seed=3, max_sentences=1, jitter=0.05)
+    prepare_librispeech(root, "train", root / "train.jsonl")
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_corpus) -> Path:
+    """conf/tiny.yaml trained on the tiny corpus through the CLI; returns best.pt."""
+    exp = tiny_corpus / "exp"
+    m = tiny_corpus / "train.jsonl"
+    run_asr("train", "--config", ROOT / "conf/tiny.yaml", "--train", m, "--valid", m, "--exp-dir", exp,
+            "train.valid_every=80", "train.threads=2")
+    return exp / "best.pt"

@@ -1,0 +1,98 @@
+"""Integration: train conf/tiny.yaml on a synthesised corpus, decode with every decoder, resume after SIGKILL."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from conftest import ROOT, SENTENCES, run_asr
+
+
+def last_line_scores(stdout: str) -> tuple[float, float]:
+    last = stdout.strip().splitlines()[-1]
+    parts = last.split()
+    assert parts[0] == "WER" and parts[2] == "CER" and last.endswith("utterances)"), last
+    return float(parts[1].rstrip("%")), float(parts[3].rstrip("%"))
+
+
+def test_tiny_model_learns_training_set(tiny_model, tiny_corpus):
+    exp = tiny_model.parent
+    for name in ("best.pt", "last.pt", "config.yaml", "metrics.jsonl", "log.txt", "curves.png"):
+        assert (exp / name).is_file(), name
+    history = [json.loads(line) for line in (exp / "metrics.jsonl").read_text().splitlines()]
+    losses = [h["loss"] for h in history if h["kind"] == "train"]
+    assert losses[-1] < 0.25 * losses[0]
+    res = run_asr("evaluate", "--model", tiny_model, "--manifest", tiny_corpus / "train.jsonl",
+                  "--out", tiny_corpus / "dec_greedy")
+    w, c = last_line_scores(res.stdout)
+    assert c < 15.0, res.stdout
+    hyps = [json.loads(line) for line in (tiny_corpus / "dec_greedy/hyp.jsonl").read_text().splitlines()]
+    assert len(hyps) == 40 and {"id", "ref", "hyp"} <= set(hyps[0])
+    assert "ALI:" in (tiny_corpus / "dec_greedy/errors.txt").read_text()
+
+
+def test_beam_and_lm_decoding(tiny_model, tiny_corpus):
+    m = tiny_corpus / "train.jsonl"
+    _, c_greedy = last_line_scores(run_asr("evaluate", "--model", tiny_model, "--manifest", m, "--out",
+                                           tiny_corpus / "d1").stdout)
+    _, c_beam = last_line_scores(run_asr("evaluate", "--model", tiny_model, "--manifest", m, "--out",
+                                         tiny_corpus / "d2", "--decoder", "beam", "--beam-size", "8").stdout)
+    run_asr("lm", "--text", tiny_corpus / "sentences.txt", "--out-dir", tiny_corpus / "lm")
+    w_lm, c_lm = last_line_scores(run_asr(
+        "evaluate", "--model", tiny_model, "--manifest", m, "--out", tiny_corpus / "d3", "--lm",
+        tiny_corpus / "lm/lm.arpa", "--lexicon", tiny_corpus / "lm/lexicon.txt").stdout)
+    assert c_beam <= c_greedy + 1.0 and c_lm <= c_greedy + 1.0 and w_lm < 15.0
+
+
+def test_transcribe_cli_and_api(tiny_model, tiny_corpus):
+    rows = [json.loads(line) for line in (tiny_corpus / "train.jsonl").read_text().splitlines()][:3]
+    files = [str(tiny_corpus / r["audio"]) for r in rows]
+    bad = tiny_corpus / "corrupt.wav"
+    bad.write_bytes(b"RIFF....WAVEfmt garbage")
+    res = run_asr("transcribe", *files, bad, "--model", tiny_model, check=False)
+    assert res.returncode == 1 and "corrupt.wav" in res.stderr and "Traceback" not in res.stderr
+    lines = res.stdout.strip().splitlines()
+    assert len(lines) == 3
+    assert sum(a == r["text"] for a, r in zip(lines, rows)) >= 2
+    import asr
+
+    assert asr.load_model(tiny_model).transcribe(files[0]).text == lines[0]
+
+
+def _train_cmd(corpus, exp):
+    m = corpus / "train.jsonl"
+    return [sys.executable, "-m", "asr", "train", "--config", str(ROOT / "conf/tiny.yaml"), "--train", str(m),
+            "--valid", str(m), "--exp-dir", str(exp), "train.max_steps=36", "train.save_every=6",
+            "train.valid_every=12", "train.threads=1", "model.dropout=0.1", "features.time_masks=2",
+            "train.max_batch_seconds=25"]
+
+
+def test_resume_after_sigkill_matches_uninterrupted_run(tiny_corpus):
+    ref_exp, kill_exp = tiny_corpus / "resume_ref", tiny_corpus / "resume_kill"
+    subprocess.run(_train_cmd(tiny_corpus, ref_exp), check=True, capture_output=True, timeout=600)
+
+    proc = subprocess.Popen(_train_cmd(tiny_corpus, kill_exp), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline:  # kill once a mid-run checkpoint exists (somewhere after step 12)
+        last = kill_exp / "last.pt"
+        if last.exists() and 12 <= torch.load(last, weights_only=False)["step"] < 30:
+            break
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    killed_at = torch.load(kill_exp / "last.pt", weights_only=False)["step"]
+    assert killed_at < 36
+    res = subprocess.run(_train_cmd(tiny_corpus, kill_exp), capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0 and f"resumed at step {killed_at}" in res.stderr, res.stderr[-2000:]
+
+    a = torch.load(ref_exp / "last.pt", weights_only=False)
+    b = torch.load(kill_exp / "last.pt", weights_only=False)
+    assert a["step"] == b["step"] == 36
+    for k in a["model"]:
+        assert torch.allclose(a["model"][k], b["model"][k], atol=1e-5), k
+    assert [h["step"] for h in a["history"]] == [h["step"] for h in b["history"]]
