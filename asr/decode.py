@@ -18,9 +18,9 @@ FL_SPACE = "|"  # flashlight's word separator token
 @dataclass(frozen=True)
 class DecodeOptions:
     decoder: str = "greedy"  # "greedy" or "beam"
-    beam_size: int = 16  # hypotheses kept per frame
+    beam_size: int = 32  # hypotheses kept per frame
     beam_size_token: int = 0  # tokens considered per frame (0 = all)
-    beam_threshold: float = 20.0  # prune hypotheses scoring this far below the best
+    beam_threshold: float = 25.0  # prune hypotheses scoring this far below the best
     lexicon: str | None = None  # lexicon file ("word w o r d |" per line); required with a word LM
     lm: str | None = None  # ARPA or KenLM binary word n-gram LM
     lm_weight: float = 0.5
@@ -74,6 +74,7 @@ class BeamSearchDecoder:
             if p and not Path(p).is_file():
                 raise FileNotFoundError(f"{p}: no such {name} file")
         self.tokenizer = tokenizer
+        self.lexicon = bool(opts.lexicon)
         fl_tokens = [FL_SPACE if t == SPACE else t for t in tokenizer.tokens]
         self.decoder = ctc_decoder(
             lexicon=opts.lexicon, tokens=fl_tokens, lm=opts.lm, nbest=1, beam_size=opts.beam_size,
@@ -84,8 +85,17 @@ class BeamSearchDecoder:
 
     def __call__(self, log_probs: torch.Tensor, lens: torch.Tensor) -> list[Hypothesis]:
         """(B, T, V), (B,) → B hypotheses."""
-        emissions = log_probs.detach().float().cpu().contiguous()
-        results = self.decoder(emissions, lens.detach().cpu().to(torch.int32))
+        emissions = log_probs.detach().float().cpu()
+        lens = lens.detach().cpu().to(torch.int32)
+        if self.lexicon:
+            # Lexicon spellings end with the word separator, but a CTC model trained on "a b" never emits a final
+            # space: append one certain separator frame so the last word completes (log 1 = 0 changes no score).
+            B, T, V = emissions.shape
+            emissions = torch.cat([emissions, emissions.new_full((B, 1, V), float("-inf"))], dim=1)
+            emissions[torch.arange(B), lens.long()] = float("-inf")
+            emissions[torch.arange(B), lens.long(), self.tokenizer.space] = 0.0
+            lens = lens + 1
+        results = self.decoder(emissions.contiguous(), lens)
         hyps = []
         for res in results:
             if not res:

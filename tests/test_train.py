@@ -58,7 +58,9 @@ def test_transcribe_cli_and_api(tiny_model, tiny_corpus):
     assert res.returncode == 1 and "corrupt.wav" in res.stderr and "Traceback" not in res.stderr
     lines = res.stdout.strip().splitlines()
     assert len(lines) == 3
-    assert sum(a == r["text"] for a, r in zip(lines, rows)) >= 2
+    from asr.metrics import cer
+
+    assert cer([r["text"] for r in rows], lines) < 15.0
     import asr
 
     assert asr.load_model(tiny_model).transcribe(files[0]).text == lines[0]
