@@ -13,8 +13,11 @@ EXAMPLES = {
                 "--decoder beam --lm lm/lm.arpa --lexicon lm/lexicon.txt",
     "transcribe": "asr transcribe clip.wav other.flac --model exp/tiny/best.pt",
     "lm": "asr lm --text sentences.txt --order 3 --out-dir lm/",
+    "report": "asr report --exp-dir exp/tiny",
+    "cmvn": "asr cmvn --manifest data/train.jsonl --out data/cmvn.pt",
     "synth": "asr synth --text sentences.txt --out-dir corpus --split train --voices train --num-utts 2000",
-    "prepare": "asr prepare --root corpus --split train --out data/train.jsonl",
+    "prepare": "asr prepare --root corpus --split train --out data/train.jsonl\n"
+               "  asr prepare --root ../shared/data/fsdd --fsdd-out-dir data/fsdd --test-speakers george",
 }
 
 
@@ -28,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
 
     t = add("train", "Train a CTC model (resumes from EXP_DIR/last.pt if present).")
     t.add_argument("--config", help="YAML file of overrides (conf/*.yaml)")
-    t.add_argument("--train", required=True, help="training manifest (JSONL)")
+    t.add_argument("--train", required=True, nargs="+", help="training manifest(s) (JSONL)")
     t.add_argument("--valid", required=True, help="validation manifest (JSONL)")
     t.add_argument("--exp-dir", required=True, help="output folder")
     t.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
@@ -46,9 +49,21 @@ def _parser() -> argparse.ArgumentParser:
     _decode_args(r)
 
     lm = add("lm", "Build a word n-gram LM (ARPA) and a lexicon from a text file.")
-    lm.add_argument("--text", required=True, help="text, one sentence per line")
+    lm.add_argument("--text", help="text, one sentence per line, or a JSONL manifest (its transcripts)")
+    lm.add_argument("--lexicon-from-arpa", metavar="ARPA",
+                    help="instead of building an LM, write OUT_DIR/lexicon.txt for an existing ARPA LM")
     lm.add_argument("--order", type=int, default=3)
     lm.add_argument("--out-dir", required=True, help="writes lm.arpa and lexicon.txt here")
+    lm.add_argument("--exclude-held-out", action="store_true",
+                    help="leave out the sentences that `asr synth` reserves for evaluation voices")
+
+    rp = add("report", "Collect EXP_DIR/decode/*/errors.txt into EXP_DIR/RESULTS.md.")
+    rp.add_argument("--exp-dir", required=True)
+
+    cm = add("cmvn", "Compute global CMVN statistics over a manifest (used by train.cmvn=PATH).")
+    cm.add_argument("--manifest", required=True, nargs="+")
+    cm.add_argument("--out", required=True)
+    cm.add_argument("--max-utts", type=int, default=2000, help="random sample size")
 
     s = add("synth", "Synthesise a speech corpus in LibriSpeech layout with offline TTS (espeak-ng, flite).")
     s.add_argument("--text", required=True, help="sentences, one per line")
@@ -66,10 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--workers", type=int, default=2)
 
-    pr = add("prepare", "Write a JSONL manifest for one split of a LibriSpeech-layout corpus.")
-    pr.add_argument("--root", required=True, help="folder holding the split folders")
-    pr.add_argument("--split", required=True)
-    pr.add_argument("--out", required=True, help="manifest path")
+    pr = add("prepare", "Write JSONL manifests: one split of a LibriSpeech-layout corpus, or FSDD by speaker.")
+    pr.add_argument("--root", required=True, help="LibriSpeech-layout folder holding the split folders, or FSDD")
+    pr.add_argument("--split", help="split folder name (LibriSpeech layout)")
+    pr.add_argument("--out", help="manifest path (LibriSpeech layout)")
+    pr.add_argument("--fsdd-out-dir", help="FSDD: write train.jsonl and test.jsonl here")
+    pr.add_argument("--test-speakers", default="george", help="FSDD: comma-separated held-out speakers")
     return p
 
 
@@ -136,10 +153,33 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
 
 
 def cmd_lm(args: argparse.Namespace) -> int:
-    from .lm import build_lm
+    from .lm import build_lm, lexicon_from_arpa
 
-    arpa, lexicon = build_lm(args.text, args.out_dir, args.order)
+    if args.lexicon_from_arpa:
+        Path(args.out_dir).mkdir(parents=True, exist_ok=True)
+        n = lexicon_from_arpa(args.lexicon_from_arpa, Path(args.out_dir) / "lexicon.txt")
+        print(f"wrote {Path(args.out_dir) / 'lexicon.txt'} ({n} words)")
+        return 0
+    if not args.text:
+        raise ValueError("--text is required (or --lexicon-from-arpa)")
+    arpa, lexicon = build_lm(args.text, args.out_dir, args.order, args.exclude_held_out)
     print(f"wrote {arpa} and {lexicon}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .evaluate import write_results
+
+    out = write_results(args.exp_dir)
+    print(out.read_text(), end="")
+    return 0
+
+
+def cmd_cmvn(args: argparse.Namespace) -> int:
+    from .features import save_cmvn_stats
+
+    mean, std, frames = save_cmvn_stats(args.manifest, args.out, args.max_utts)
+    print(f"{args.out}: {frames} frames, mean log-mel {float(mean.mean()):.2f}, std {float(std.mean()):.2f}")
     return 0
 
 
@@ -163,15 +203,21 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
-    from .prepare import prepare_librispeech
+    from .prepare import prepare_fsdd, prepare_librispeech
 
+    if args.fsdd_out_dir:
+        n_train, n_test = prepare_fsdd(args.root, args.fsdd_out_dir, args.test_speakers.split(","))
+        print(f"{args.fsdd_out_dir}: {n_train} train, {n_test} test utterances")
+        return 0
+    if not (args.split and args.out):
+        raise ValueError("--split and --out are required (or --fsdd-out-dir for FSDD)")
     n = prepare_librispeech(args.root, args.split, args.out)
     print(f"{args.out}: {n} utterances")
     return 0
 
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "transcribe": cmd_transcribe, "lm": cmd_lm,
-            "synth": cmd_synth, "prepare": cmd_prepare}
+            "synth": cmd_synth, "prepare": cmd_prepare, "report": cmd_report, "cmvn": cmd_cmvn}
 
 
 def main(argv: list[str] | None = None) -> None:

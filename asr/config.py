@@ -81,6 +81,8 @@ class TrainConfig:
     log_every: int = 10  # steps between log lines
     valid_max_utts: int = 500  # validate on at most this many utterances
     compile: bool = False  # torch.compile the model (CUDA only)
+    cmvn: str = ""  # precomputed CMVN statistics (asr cmvn); empty = compute at the start of training
+    init_from: str = ""  # start a new run from this checkpoint's weights and CMVN (fine-tuning, warm starts)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from .text import BLANK, SPACE, CharTokenizer
+from .text import BLANK, SPACE, CharTokenizer, normalize_text
 
 FL_SPACE = "|"  # flashlight's word separator token
 
@@ -110,7 +110,7 @@ class BeamSearchDecoder:
                 keep.pop(0)
             while keep and keep[-1][0] == self.tokenizer.space:
                 keep.pop()
-            text = " ".join(h.words) if h.words else self.tokenizer.decode([t for t, _ in keep])
+            text = normalize_text(" ".join(h.words)) if h.words else self.tokenizer.decode([t for t, _ in keep])
             hyps.append(Hypothesis(text, [t for t, _ in keep], [s for _, s in keep], float(h.score)))
         return hyps
 

@@ -73,3 +73,22 @@ def evaluate(
             f.write(json.dumps({"id": u.id, "ref": u.text, "hyp": h.text}) + "\n")
     w, c = write_error_report(out / "errors.txt", [u.id for u in utts], [u.text for u in utts], [h.text for h in hyps])
     return EvalResult(w, c, len(utts))
+
+
+def write_results(exp_dir: str | Path, out: str | Path | None = None) -> Path:
+    """Collect ``exp_dir/decode/<set>_<decoder>/errors.txt`` summaries into a Markdown WER/CER table (RESULTS.md)."""
+    exp_dir = Path(exp_dir)
+    rows = []
+    for errors in sorted((exp_dir / "decode").glob("*/errors.txt")):
+        head = errors.read_text().splitlines()[:3]
+        wer_pct, cer_pct = head[0].split()[1], head[1].split()[1]
+        name = errors.parent.name
+        test_set, _, decoder = name.rpartition("_")
+        rows.append(f"| {test_set} | {decoder} | {wer_pct} | {cer_pct} | {head[2].split()[0]} |")
+    if not rows:
+        raise FileNotFoundError(f"{exp_dir / 'decode'}: no decoding results (*/errors.txt)")
+    out = Path(out) if out else exp_dir / "RESULTS.md"
+    model = exp_dir / "best.pt"
+    out.write_text("\n".join([f"# Results: {exp_dir}", "", f"Model: `{model}`", "",
+                              "| set | decoder | WER | CER | utterances |", "|---|---|---|---|---|", *rows, ""]))
+    return out

@@ -128,3 +128,22 @@ def compute_cmvn_stats(
     mean = total / count
     var = (total_sq / count - mean * mean).clamp(min=1e-10)
     return mean.float().cpu(), var.sqrt().float().cpu(), count
+
+
+def save_cmvn_stats(manifests: list[str], out: str, max_utts: int = 2000, seed: int = 0,
+                    cfg: FeatureConfig | None = None) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Compute CMVN statistics over a random sample of the manifests' utterances and save them to ``out``."""
+    import numpy as np
+
+    from .audio import load_audio
+    from .data import read_manifest
+
+    utts = [u for m in manifests for u in read_manifest(m)]
+    pick = np.random.default_rng(seed).permutation(len(utts))[:max_utts]
+    wavs = (torch.from_numpy(load_audio(utts[int(i)].audio)) for i in pick)
+    mean, std, frames = compute_cmvn_stats(LogMel(cfg or FeatureConfig()), wavs)
+    from pathlib import Path
+
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"mean": mean, "std": std, "frames": frames, "n_mels": len(mean)}, out)
+    return mean, std, frames

@@ -17,11 +17,17 @@ BOS, EOS, UNK = "<s>", "</s>", "<unk>"
 def read_sentences(path: str | Path) -> list[list[str]]:
     """Normalised, non-empty sentences of a text file, one per line, as word lists."""
     out = []
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            words = normalize_text(line).split()
-            if words:
-                out.append(words)
+    if str(path).endswith(".jsonl"):  # a manifest: use its transcripts
+        from .data import read_manifest
+
+        lines = [u.text for u in read_manifest(path)]
+    else:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.readlines()
+    for line in lines:
+        words = normalize_text(line).split()
+        if words:
+            out.append(words)
     if not out:
         raise ValueError(f"{path}: no text")
     return out
@@ -127,9 +133,42 @@ def write_lexicon(path: str | Path, words: set[str]) -> None:
             f.write(f"{w}\t{' '.join(w)} |\n")
 
 
-def build_lm(text: str | Path, out_dir: str | Path, order: int = 3) -> tuple[Path, Path]:
-    """Build ``out_dir/lm.arpa`` and ``out_dir/lexicon.txt`` from a text file. Returns their paths."""
+def lexicon_from_arpa(arpa: str | Path, out: str | Path) -> int:
+    """Write a spelling lexicon for every unigram of an ARPA LM (keeping the LM's case, e.g. LibriSpeech's upper case).
+
+    Returns the number of words written; words with characters outside a–z and apostrophes are skipped.
+    """
+    words, in_unigrams = [], False
+    with open(arpa, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("\\"):
+                in_unigrams = line == "\\1-grams:"
+                continue
+            parts = line.split()
+            if in_unigrams and len(parts) >= 2 and parts[1] not in (BOS, EOS, UNK):
+                words.append(parts[1])
+    with open(out, "w") as f:
+        n = 0
+        for w in words:
+            spelling = w.lower()
+            if spelling and normalize_text(spelling) == spelling and " " not in spelling:
+                f.write(f"{w}\t{' '.join(spelling)} |\n")
+                n += 1
+    return n
+
+
+def build_lm(text: str | Path, out_dir: str | Path, order: int = 3, exclude_held_out: bool = False) -> tuple[Path, Path]:
+    """Build ``out_dir/lm.arpa`` and ``out_dir/lexicon.txt`` from a text file. Returns their paths.
+
+    ``exclude_held_out`` drops the sentences that ``asr synth`` reserves for evaluation (``synth.split_sentences``).
+    """
     sentences = read_sentences(text)
+    if exclude_held_out:
+        from .synth import split_sentences
+
+        train, _ = split_sentences([" ".join(s).upper() for s in sentences])
+        sentences = [s.lower().split() for s in train]
     probs, bows = build_kn_lm(sentences, order)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

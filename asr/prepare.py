@@ -44,3 +44,34 @@ def _relative(path: Path, base: Path) -> str:
     import os
 
     return os.path.relpath(path.resolve(), base.resolve())
+
+
+def prepare_fsdd(root: str | Path, out_dir: str | Path, test_speakers: list[str]) -> tuple[int, int]:
+    """Speaker-disjoint manifests for the Free Spoken Digit Dataset.
+
+    ``root/manifest.jsonl`` rows carry ``id, audio, text, speaker, duration``; this writes ``out_dir/train.jsonl``
+    (all other speakers) and ``out_dir/test.jsonl`` (``test_speakers``). Returns the two utterance counts.
+    """
+    from .data import read_manifest
+
+    src = Path(root) / "manifest.jsonl"
+    utts = read_manifest(src)
+    import json
+
+    speakers = {}
+    for line in src.read_text().splitlines():
+        if line.strip():
+            d = json.loads(line)
+            speakers[d["id"]] = d.get("speaker") or d["id"].split("_")[1]
+    unknown = set(test_speakers) - set(speakers.values())
+    if unknown:
+        raise PrepareError(f"{src}: no speaker named {', '.join(sorted(unknown))}")
+    out = Path(out_dir)
+    rows = {"train": [], "test": []}
+    for u in utts:
+        split = "test" if speakers[u.id] in test_speakers else "train"
+        rows[split].append({"id": u.id, "audio": _relative(Path(u.audio), out), "duration": u.duration,
+                            "text": normalize_text(u.text), "speaker": speakers[u.id]})
+    for split, r in rows.items():
+        write_manifest(out / f"{split}.jsonl", r)
+    return len(rows["train"]), len(rows["test"])

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .audio import SAMPLE_RATE, load_audio
+from .text import normalize_text
 
 ESPEAK_ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-rp", "en-gb-x-gbcwmd", "en-029")
 FLITE_VOICES = ("kal", "kal16", "awb", "rms", "slt")
@@ -117,7 +118,7 @@ def split_sentences(sentences: list[str], held_out_fraction: float = 0.1) -> tup
     """Deterministic (hash-based) train / held-out split of a sentence list."""
     train, held = [], []
     for s in sentences:
-        h = int(hashlib.md5(s.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        h = int(hashlib.md5(normalize_text(s).upper().encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
         (held if h < held_out_fraction else train).append(s)
     return train, held
 

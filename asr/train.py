@@ -113,8 +113,9 @@ def plot_curves(history: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def train(cfg: ExperimentConfig, train_manifest: str | Path, valid_manifest: str | Path, exp_dir: str | Path) -> Path:
-    """Train (or resume) a CTC model. Returns the path of ``best.pt``."""
+def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manifest: str | Path,
+          exp_dir: str | Path) -> Path:
+    """Train (or resume) a CTC model on one or more training manifests. Returns the path of ``best.pt``."""
     exp_dir = Path(exp_dir)
     exp_dir.mkdir(parents=True, exist_ok=True)
     tc = cfg.train
@@ -126,15 +127,17 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path, valid_manifest: str
 
     # ---- data ----
     tokenizer = CharTokenizer()
-    train_utts, valid_utts = read_manifest(train_manifest), read_manifest(valid_manifest)[: tc.valid_max_utts]
+    manifests = train_manifest if isinstance(train_manifest, (list, tuple)) else [train_manifest]
+    train_utts = [u for m in manifests for u in read_manifest(m)]
+    valid_utts = read_manifest(valid_manifest)[: tc.valid_max_utts]
     if check_text(train_utts, tokenizer):
         bad = check_text(train_utts, tokenizer)
-        raise TrainError(f"{train_manifest}: {len(bad)} utterances have no usable text (first: {bad[0]})")
+        raise TrainError(f"{manifests[0]}: {len(bad)} utterances have no usable text (first: {bad[0]})")
     sampler = DurationBucketSampler(
         [u.duration for u in train_utts], tc.max_batch_seconds, tc.max_batch_size, seed=tc.seed,
         jitter=tc.bucket_jitter, max_duration=tc.max_duration, min_duration=tc.min_duration)
     if len(sampler) == 0:
-        raise TrainError(f"{train_manifest}: no utterance fits the duration limits")
+        raise TrainError(f"{manifests[0]}: no utterance fits the duration limits")
     dataset = AsrDataset(train_utts, tokenizer)
     total_steps = tc.max_steps or tc.epochs * len(sampler)
 
@@ -159,10 +162,21 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path, valid_manifest: str
         epoch, position = ckpt["sampler"]["epoch"], ckpt["sampler"]["position"]
         _set_rng_state(ckpt["rng"])
         resumed = True
+    elif tc.init_from:
+        ckpt = read_checkpoint(tc.init_from)
+        if ckpt["config"]["model"] != config_to_dict(cfg)["model"]:
+            raise TrainError(f"{tc.init_from}: its model config differs from this run's")
+        model.load_state_dict(ckpt["model"])
+        resumed = False
     else:
-        rng = np.random.default_rng(tc.seed)
-        pick = rng.permutation(len(train_utts))[:CMVN_MAX_UTTS]
-        mean, std, _ = compute_cmvn_stats(model.logmel, (dataset[int(i)][0] for i in pick), device)
+        if tc.cmvn:
+            stats = torch.load(tc.cmvn, map_location="cpu")
+            mean, std = stats["mean"], stats["std"]
+            if len(mean) != cfg.features.n_mels:
+                raise TrainError(f"{tc.cmvn}: statistics for {len(mean)} mel bins, config has {cfg.features.n_mels}")
+        else:
+            pick = np.random.default_rng(tc.seed).permutation(len(train_utts))[:CMVN_MAX_UTTS]
+            mean, std, _ = compute_cmvn_stats(model.logmel, (dataset[int(i)][0] for i in pick), device)
         model.cmvn.set_stats(mean.to(device), std.to(device))
         resumed = False
     (exp_dir / "config.yaml").write_text(dump_config(cfg))
