@@ -14,6 +14,7 @@ EXAMPLES = {
     "transcribe": "asr transcribe clip.wav other.flac --model exp/tiny/best.pt",
     "lm": "asr lm --text sentences.txt --order 3 --out-dir lm/",
     "report": "asr report --exp-dir exp/tiny",
+    "download": "asr download --dest downloads/librispeech --parts dev-clean test-clean train-clean-100 --lm",
     "cmvn": "asr cmvn --manifest data/train.jsonl --out data/cmvn.pt",
     "synth": "asr synth --text sentences.txt --out-dir corpus --split train --voices train --num-utts 2000",
     "prepare": "asr prepare --root corpus --split train --out data/train.jsonl\n"
@@ -56,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     lm.add_argument("--out-dir", required=True, help="writes lm.arpa and lexicon.txt here")
     lm.add_argument("--exclude-held-out", action="store_true",
                     help="leave out the sentences that `asr synth` reserves for evaluation voices")
+
+    dl = add("download", "Download and extract LibriSpeech parts (and LM resources) from openslr; md5-checked, resumable.")
+    dl.add_argument("--dest", required=True, help="extracts to DEST/LibriSpeech/<part>; LM files to DEST/lm")
+    dl.add_argument("--parts", nargs="+", required=True, help="e.g. train-clean-100 dev-clean test-clean")
+    dl.add_argument("--lm", action="store_true", help="also fetch the pruned 3-gram ARPA LM (openslr 11)")
+    dl.add_argument("--base-url", default=None, help="mirror (default: openslr.org)")
 
     rp = add("report", "Collect EXP_DIR/decode/*/errors.txt into EXP_DIR/RESULTS.md.")
     rp.add_argument("--exp-dir", required=True)
@@ -167,6 +174,17 @@ def cmd_lm(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_download(args: argparse.Namespace) -> int:
+    from .download import DEFAULT_LM_RESOURCES, OPENSLR, download_librispeech, download_lm_resources
+
+    base = args.base_url or OPENSLR
+    root = download_librispeech(args.parts, args.dest, base_url=base)
+    print(f"{root}: {', '.join(args.parts)}")
+    if args.lm:
+        print(f"{download_lm_resources(list(DEFAULT_LM_RESOURCES), args.dest, base_url=base)}: LM resources")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from .evaluate import write_results
 
@@ -217,7 +235,8 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "transcribe": cmd_transcribe, "lm": cmd_lm,
-            "synth": cmd_synth, "prepare": cmd_prepare, "report": cmd_report, "cmvn": cmd_cmvn}
+            "synth": cmd_synth, "prepare": cmd_prepare, "report": cmd_report, "cmvn": cmd_cmvn,
+            "download": cmd_download}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -226,10 +245,12 @@ def main(argv: list[str] | None = None) -> None:
     from .checkpoint import CheckpointError
     from .config import ConfigError
     from .data import ManifestError
+    from .download import DownloadError
     from .synth import SynthError
     from .train import TrainError
 
-    expected = (AudioError, CheckpointError, ConfigError, ManifestError, TrainError, SynthError, OSError, ValueError)
+    expected = (AudioError, CheckpointError, ConfigError, ManifestError, TrainError, SynthError, DownloadError, OSError,
+                ValueError)
     try:
         code = COMMANDS[args.command](args)
     except expected as e:

@@ -237,7 +237,7 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
             scheduler.step()
             step, position = step + 1, position + 1
             audio_s += float(batch["wav_lens"].sum()) / 16000
-            win_loss, win_n = win_loss + float(loss), win_n + 1
+            win_loss, win_n = win_loss + loss.item(), win_n + 1
             bar.update(1)
             if step % tc.log_every == 0 or step == total_steps:
                 speed = audio_s / (time.time() - t0)

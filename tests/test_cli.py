@@ -6,7 +6,7 @@ import pytest
 
 from conftest import ROOT, run_asr
 
-COMMANDS = ["train", "evaluate", "transcribe", "lm", "synth", "prepare"]
+COMMANDS = ["train", "evaluate", "transcribe", "lm", "synth", "prepare", "report", "cmvn", "download"]
 
 
 @pytest.mark.parametrize("cmd", COMMANDS)
