@@ -95,3 +95,51 @@ def audio_duration(path: str | Path) -> float:
         return info.frames / info.samplerate
     except Exception:
         return len(load_audio(path)) / SAMPLE_RATE
+
+
+def stream_audio(path: str | Path, block_s: float = 30.0, sr: int = SAMPLE_RATE):
+    """Yield an audio file as consecutive (N,) float32 mono blocks at ``sr``, holding one block in memory at a time.
+
+    Formats libsndfile reads are decoded and resampled incrementally (soxr streaming); anything else is decoded
+    whole through :func:`load_audio`.
+
+    Raises:
+        AudioError: as :func:`load_audio`.
+    """
+    import soundfile as sf
+    import soxr
+
+    path = str(path)
+    p = Path(path)
+    if not p.exists():
+        raise AudioError(f"{path}: no such file")
+    if p.is_dir():
+        raise AudioError(f"{path}: is a directory")
+    if p.stat().st_size == 0:
+        raise AudioError(f"{path}: empty file")
+    try:
+        f = sf.SoundFile(path)
+    except Exception:
+        yield load_audio(path, sr)  # audioread fallback: whole file
+        return
+    total = 0
+    with f:
+        rs = soxr.ResampleStream(f.samplerate, sr, 1, dtype="float32") if f.samplerate != sr else None
+        frames = max(1, int(block_s * f.samplerate))
+        while True:
+            try:
+                data = f.read(frames, dtype="float32", always_2d=True)
+            except Exception as e:
+                raise AudioError(f"{path}: truncated or corrupt audio ({str(e).splitlines()[0]})") from None
+            last = len(data) < frames
+            mono = data.mean(axis=1)
+            if not np.all(np.isfinite(mono)):
+                raise AudioError(f"{path}: contains NaN or infinite samples")
+            out = rs.resample_chunk(mono, last=last) if rs is not None else mono
+            total += len(mono)
+            if len(out):
+                yield out.astype(np.float32, copy=False)
+            if last:
+                break
+    if total == 0:
+        raise AudioError(f"{path}: contains no audio samples")

@@ -11,7 +11,8 @@ EXAMPLES = {
              "train.epochs=30",
     "evaluate": "asr evaluate --model exp/tiny/best.pt --manifest data/test.jsonl --out exp/tiny/test_beam "
                 "--decoder beam --lm lm/lm.arpa --lexicon lm/lexicon.txt",
-    "transcribe": "asr transcribe clip.wav other.flac --model exp/tiny/best.pt",
+    "transcribe": "asr transcribe meeting.mp3 --format srt --output-dir subs/\n"
+                  "  asr transcribe recordings/ --glob '*.flac' --format json --output-dir out/ --verbose",
     "lm": "asr lm --text sentences.txt --order 3 --out-dir lm/",
     "report": "asr report --exp-dir exp/tiny",
     "download": "asr download --dest downloads/librispeech --parts dev-clean test-clean train-clean-100 --lm",
@@ -44,10 +45,17 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--out", required=True, help="output folder")
     _decode_args(e)
 
-    r = add("transcribe", "Print the transcript of each audio file.")
-    r.add_argument("inputs", nargs="+", metavar="FILE")
+    r = add("transcribe", "Transcribe audio files, folders or stdin (-): text, JSON with word times, SRT, VTT.")
+    r.add_argument("inputs", nargs="+", metavar="INPUT", help="audio files, folders (searched recursively), or -")
     r.add_argument("--model", help="checkpoint (default: the bundled model)")
+    r.add_argument("--glob", default=None, help="file pattern inside folders (default: common audio extensions)")
+    r.add_argument("--format", choices=["txt", "json", "srt", "vtt", "all"], default="txt")
+    r.add_argument("--output-dir", help="write DIR/<input stem>.<ext> per input instead of printing")
+    r.add_argument("--batch-size", type=int, default=8, help="segments decoded together (across files too)")
+    r.add_argument("--threads", type=int, default=0, help="CPU threads (0 = torch default)")
+    r.add_argument("--verbose", action="store_true", help="print duration, processing time and real-time factor")
     _decode_args(r)
+    r.set_defaults(device="cpu")
 
     lm = add("lm", "Build a word n-gram LM (ARPA) and a lexicon from a text file.")
     lm.add_argument("--text", help="text, one sentence per line, or a JSONL manifest (its transcripts)")
@@ -105,7 +113,7 @@ def _decode_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lexicon", help="lexicon file (asr lm writes one)")
     p.add_argument("--lm-weight", type=float, default=None)
     p.add_argument("--word-score", type=float, default=None)
-    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N")
 
 
 def _decode_options(args: argparse.Namespace):
@@ -144,18 +152,84 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+AUDIO_EXTS = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aiff", ".aif", ".au", ".wma", ".webm"}
+
+
+def _expand_inputs(inputs: list[str], pattern: str | None) -> tuple[list[str], list[str]]:
+    """Files to transcribe (folders expanded, stdin spooled to a temp file) and error lines for missing paths."""
+    files, errors = [], []
+    for item in inputs:
+        if item == "-":
+            import tempfile
+
+            tmp = tempfile.NamedTemporaryFile(prefix="stdin-", suffix=".audio", delete=False)
+            tmp.write(sys.stdin.buffer.read())
+            tmp.close()
+            files.append(tmp.name)
+        elif Path(item).is_dir():
+            found = sorted(p for p in Path(item).rglob(pattern or "*")
+                           if p.is_file() and (pattern or p.suffix.lower() in AUDIO_EXTS))
+            if not found:
+                errors.append(f"{item}: no audio files found")
+            files += [str(p) for p in found]
+        elif Path(item).exists():
+            files.append(item)
+        else:
+            errors.append(f"{item}: no such file")
+    return files, errors
+
+
 def cmd_transcribe(args: argparse.Namespace) -> int:
-    from .audio import AudioError
+    from .formats import FORMATS
+
+    formats = FORMATS if args.format == "all" else (args.format,)
+    files, errors = _expand_inputs(args.inputs, args.glob)
+    for e in errors:
+        print(f"asr: error: {e}", file=sys.stderr)
+    if not args.output_dir and (args.format == "all" or (len(files) > 1 and args.format in ("srt", "vtt"))):
+        raise ValueError(f"--format {args.format} with several inputs needs --output-dir")
+    try:
+        return _transcribe_files(args, files, formats, len(errors))
+    finally:
+        for f in files:
+            if Path(f).name.startswith("stdin-"):
+                Path(f).unlink(missing_ok=True)
+
+
+def _transcribe_files(args: argparse.Namespace, files: list[str], formats: tuple, failed: int) -> int:
+    from tqdm import tqdm
+
+    from .formats import WRITERS
     from .transcribe import load_model
 
-    rec = load_model(args.model, args.device, _decode_options(args))
-    failed = 0
-    for path in args.inputs:
-        try:
-            print(rec.transcribe(path).text, flush=True)
-        except AudioError as e:
-            print(f"asr: error: {e}", file=sys.stderr)
+    rec = load_model(args.model, args.device, _decode_options(args), args.threads)
+    total_audio, total_time = 0.0, 0.0
+    bar = tqdm(total=len(files), unit="file", disable=len(files) < 2 or None, file=sys.stderr)
+    for path, result in rec.transcribe_many(files, args.batch_size):
+        bar.update(1)
+        if isinstance(result, Exception):
+            bar.write(f"asr: error: {result}", file=sys.stderr)
             failed += 1
+            continue
+        total_audio, total_time = total_audio + result.duration, total_time + result.processing_time
+        if args.verbose:
+            rtf = result.processing_time / max(result.duration, 1e-9)
+            bar.write(f"{path}: {result.duration:.1f} s audio in {result.processing_time:.2f} s (RTF {rtf:.3f})",
+                      file=sys.stderr)
+        name = "stdin" if Path(path).name.startswith("stdin-") else Path(path).stem
+        if args.output_dir:
+            out = Path(args.output_dir)
+            out.mkdir(parents=True, exist_ok=True)
+            for fmt in formats:
+                (out / f"{name}.{fmt}").write_text(WRITERS[fmt](result))
+        elif args.format == "txt":
+            print(result.text if len(files) == 1 else f"{path}: {result.text}", flush=True)
+        else:
+            print(WRITERS[args.format](result), end="", flush=True)
+    bar.close()
+    if args.verbose and total_audio:
+        print(f"total: {total_audio:.1f} s audio in {total_time:.2f} s (RTF {total_time / total_audio:.3f})",
+              file=sys.stderr)
     return 1 if failed else 0
 
 

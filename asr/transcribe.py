@@ -1,24 +1,55 @@
-"""Transcription: ``load_model()`` → :class:`Recognizer`, whose ``transcribe(audio)`` returns a :class:`Result`."""
+"""Transcription: ``load_model()`` → :class:`Recognizer`; ``Recognizer.transcribe(audio)`` → :class:`Result`.
+
+Long recordings are read in blocks and cut at pauses (``asr.vad``), so memory stays flat in the audio's length.
+Segments are decoded in batches; word times come from CTC forced alignment of the hypothesis.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
 
-from .audio import SAMPLE_RATE, load_audio
+from .audio import SAMPLE_RATE, AudioError, stream_audio
 from .checkpoint import CheckpointError, load_checkpoint_model
-from .decode import DecodeOptions, make_decoder
+from .decode import DecodeOptions, Hypothesis, make_decoder
+from .vad import Segment, VadOptions, segment_stream
 
-DEFAULT_MODEL = Path(__file__).parent / "assets" / "default.pt"  # bundled model, when installed
+DEFAULT_MODEL = Path(__file__).parent / "assets" / "default.pt"  # the bundled model
+FRAME_CENTER = 0.0125  # seconds from an output frame's start to the centre of its first analysis window
+
+
+@dataclass(frozen=True)
+class Word:
+    word: str
+    start: float  # seconds
+    end: float
+    confidence: float  # mean posterior of the word's characters, 0..1
+
+
+@dataclass(frozen=True)
+class SegmentText:
+    start: float
+    end: float
+    text: str
 
 
 @dataclass(frozen=True)
 class Result:
     text: str
     duration: float  # seconds of audio
+    segments: list[SegmentText] = field(default_factory=list)
+    words: list[Word] = field(default_factory=list)
+    processing_time: float = 0.0  # seconds, including reading and segmenting the audio
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("processing_time")
+        return d
 
 
 def default_model_path() -> Path:
@@ -28,25 +59,130 @@ def default_model_path() -> Path:
 
 
 class Recognizer:
-    """A loaded model with its tokenizer and a decoder."""
+    """A loaded model, its tokenizer and a decoder."""
 
-    def __init__(self, path: str | Path | None = None, device: str = "cpu", opts: DecodeOptions = DecodeOptions()):
+    def __init__(self, path: str | Path | None = None, device: str = "cpu", opts: DecodeOptions = DecodeOptions(),
+                 threads: int = 0) -> None:
+        if threads > 0:
+            torch.set_num_threads(threads)
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
         self.path = Path(path) if path is not None else default_model_path()
         self.device = torch.device(device)
         self.model, self.tokenizer, self.config = load_checkpoint_model(self.path, self.device)
         self.opts = opts
         self.decoder = make_decoder(self.tokenizer, opts)
+        self.frame_shift = self.model.frame_shift
 
     @torch.no_grad()
-    def transcribe(self, audio: str | Path | np.ndarray) -> Result:
-        """Transcribe a file, or a (N,) float32 array at 16 kHz."""
-        wav = load_audio(audio) if isinstance(audio, (str, Path)) else np.asarray(audio, dtype=np.float32)
-        x = torch.from_numpy(wav).to(self.device).unsqueeze(0)
-        log_probs, lens = self.model(x, torch.tensor([x.shape[1]], device=self.device))
-        hyp = self.decoder(log_probs.cpu(), lens.cpu())[0]
-        return Result(hyp.text, len(wav) / SAMPLE_RATE)
+    def _decode_segments(self, segs: list[Segment]) -> list[tuple[Hypothesis, list[Word]]]:
+        lens = torch.tensor([len(s.audio) for s in segs])
+        wav = torch.nn.utils.rnn.pad_sequence([torch.from_numpy(s.audio) for s in segs], batch_first=True)
+        log_probs, out_lens = self.model(wav.to(self.device), lens.to(self.device))
+        log_probs, out_lens = log_probs.float().cpu(), out_lens.cpu()
+        hyps = self.decoder(log_probs, out_lens)
+        out = []
+        for i, (seg, hyp) in enumerate(zip(segs, hyps)):
+            words = self._words(log_probs[i, : int(out_lens[i])], hyp, seg.start)
+            out.append((hyp, words))
+        return out
+
+    def _words(self, log_probs: torch.Tensor, hyp: Hypothesis, offset: float) -> list[Word]:
+        import torchaudio.functional as AF
+
+        if not hyp.tokens:
+            return []
+        tokens = self.tokenizer.tokens
+        try:
+            labels, scores = AF.forced_align(log_probs.unsqueeze(0), torch.tensor([hyp.tokens], dtype=torch.int32),
+                                             blank=self.tokenizer.blank)
+            spans = [(s.token, s.start, s.end, s.score) for s in AF.merge_tokens(labels[0], scores[0].exp())]
+        except RuntimeError:  # too few frames for the target: use the decoder's timesteps
+            spans = [(t, s, s + 1, float(log_probs[s, t].exp())) for t, s in zip(hyp.tokens, hyp.timesteps)]
+        words, cur = [], []
+        for span in spans + [(self.tokenizer.space, 0, 0, 0.0)]:
+            if span[0] != self.tokenizer.space:
+                cur.append(span)
+                continue
+            if cur:
+                words.append(Word("".join(tokens[c[0]] for c in cur),
+                                  round(offset + cur[0][1] * self.frame_shift + FRAME_CENTER, 3),
+                                  round(offset + cur[-1][2] * self.frame_shift + FRAME_CENTER, 3),
+                                  round(float(np.mean([c[3] for c in cur])), 3)))
+            cur = []
+        return words
+
+    def transcribe(self, audio: str | Path | np.ndarray, batch_size: int = 8, vad: VadOptions = VadOptions(),
+                   progress: Callable[[float], None] | None = None) -> Result:
+        """Transcribe a file (any length), or a (N,) float32 array at 16 kHz.
+
+        Raises:
+            AudioError: the file cannot be read.
+        """
+        ((_, result),) = self.transcribe_many([audio], batch_size, vad, progress)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def transcribe_many(
+        self, inputs: Iterable[str | Path | np.ndarray], batch_size: int = 8, vad: VadOptions = VadOptions(),
+        progress: Callable[[float], None] | None = None,
+    ) -> Iterator[tuple[str | Path | np.ndarray, Result | AudioError]]:
+        """Transcribe inputs in order, batching segments across inputs (many short files decode together).
+
+        Yields (input, Result) — or (input, AudioError) for an input that cannot be read, and goes on with the rest.
+        ``progress``, if given, is called with the seconds of audio read in the current input.
+        """
+        pending: list[dict] = []  # inputs whose segments are not all decoded yet, in order
+        batch: list[tuple[dict, Segment]] = []
+
+        def flush() -> None:
+            if batch:
+                for (state, seg), (hyp, ws) in zip(batch, self._decode_segments([s for _, s in batch])):
+                    if hyp.text:
+                        state["segments"].append(SegmentText(round(seg.start, 3), round(seg.end, 3), hyp.text))
+                        state["words"].extend(ws)
+                batch.clear()
+
+        def finished() -> Iterator[tuple]:
+            while pending and pending[0]["done"] and not any(st is pending[0] for st, _ in batch):
+                st = pending.pop(0)
+                if st["error"] is not None:
+                    yield st["input"], st["error"]
+                else:
+                    yield st["input"], Result(" ".join(x.text for x in st["segments"]), st["samples"] / SAMPLE_RATE,
+                                              st["segments"], st["words"], time.perf_counter() - st["t0"])
+
+        for item in inputs:
+            state = {"input": item, "segments": [], "words": [], "samples": 0, "done": False, "error": None,
+                     "t0": time.perf_counter()}
+            pending.append(state)
+            blocks = stream_audio(item) if isinstance(item, (str, Path)) else [np.asarray(item, dtype=np.float32)]
+            try:
+                for seg in segment_stream(self._count(blocks, state, progress), vad):
+                    batch.append((state, seg))
+                    if len(batch) >= batch_size:
+                        flush()
+                        yield from finished()
+            except AudioError as e:
+                batch[:] = [(st, sg) for st, sg in batch if st is not state]
+                state["error"] = e
+            state["done"] = True
+            if not batch:
+                yield from finished()
+        flush()
+        yield from finished()
+
+    @staticmethod
+    def _count(blocks: Iterable[np.ndarray], state: dict, progress) -> Iterator[np.ndarray]:
+        for b in blocks:
+            state["samples"] += len(b)
+            if progress:
+                progress(state["samples"] / SAMPLE_RATE)
+            yield b
 
 
-def load_model(path: str | Path | None = None, device: str = "cpu", opts: DecodeOptions = DecodeOptions()) -> Recognizer:
+def load_model(path: str | Path | None = None, device: str = "cpu", opts: DecodeOptions = DecodeOptions(),
+               threads: int = 0) -> Recognizer:
     """Load a checkpoint (the bundled default model when ``path`` is None)."""
-    return Recognizer(path, device, opts)
+    return Recognizer(path, device, opts, threads)
