@@ -42,7 +42,7 @@ def greedy_search(log_probs: torch.Tensor, lens: torch.Tensor, tokenizer: CharTo
     Args:
         log_probs: (B, T, V); lens: (B,).
     """
-    best, idx = log_probs.max(dim=-1)  # (B, T)
+    best, idx = log_probs.detach().max(dim=-1)  # (B, T)
     hyps = []
     for b in range(log_probs.shape[0]):
         n = int(lens[b])
