@@ -52,6 +52,18 @@ def _read_librosa(path: str) -> tuple[np.ndarray, int]:
     return data.astype(np.float32), int(sr)
 
 
+def _check_file(path: str | Path) -> str:
+    path = str(path)
+    p = Path(path)
+    if not p.exists():
+        raise AudioError(f"{path}: no such file")
+    if p.is_dir():
+        raise AudioError(f"{path}: is a directory")
+    if p.stat().st_size == 0:
+        raise AudioError(f"{path}: empty file")
+    return path
+
+
 def load_audio(path: str | Path, sr: int = SAMPLE_RATE) -> np.ndarray:
     """Read an audio file, downmix to mono and resample.
 
@@ -63,14 +75,7 @@ def load_audio(path: str | Path, sr: int = SAMPLE_RATE) -> np.ndarray:
     Raises:
         AudioError: missing, empty, truncated or non-audio input.
     """
-    path = str(path)
-    p = Path(path)
-    if not p.exists():
-        raise AudioError(f"{path}: no such file")
-    if p.is_dir():
-        raise AudioError(f"{path}: is a directory")
-    if p.stat().st_size == 0:
-        raise AudioError(f"{path}: empty file")
+    path = _check_file(path)
     try:
         audio, orig_sr = _read_soundfile(path)
     except Exception as first:  # libsndfile failed: try audioread (mp3/m4a on old libsndfile, etc.)
@@ -109,14 +114,7 @@ def stream_audio(path: str | Path, block_s: float = 30.0, sr: int = SAMPLE_RATE)
     import soundfile as sf
     import soxr
 
-    path = str(path)
-    p = Path(path)
-    if not p.exists():
-        raise AudioError(f"{path}: no such file")
-    if p.is_dir():
-        raise AudioError(f"{path}: is a directory")
-    if p.stat().st_size == 0:
-        raise AudioError(f"{path}: empty file")
+    path = _check_file(path)
     try:
         f = sf.SoundFile(path)
     except Exception:

@@ -2,6 +2,7 @@
 # A recipe sets its defaults, sources this file with "$@", then lists its stages. All logic lives in `python -m asr`.
 set -euo pipefail
 
+recipe_cmd="$0 $*"
 stage=${stage:-0}
 stop_stage=${stop_stage:-100}
 overwrite=false
@@ -19,6 +20,8 @@ while [ $# -gt 0 ]; do
 done
 
 ASR=${ASR:-python -m asr}
+mkdir -p "$exp_dir"
+echo "$recipe_cmd" > "$exp_dir/run.sh.cmd"  # how this experiment was run
 
 log() { echo "$(date '+%Y-%m-%d %H:%M:%S') ($(basename "$0"):${BASH_LINENO[0]}) $*" >&2; }
 

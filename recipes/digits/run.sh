@@ -11,8 +11,6 @@ train_args=""
 source recipes/stages.sh
 [ -n "$fsdd" ] || { echo "$0: --fsdd is required" >&2; exit 2; }
 data=$exp_dir/data
-mkdir -p "$exp_dir"
-echo "$0 $*" > "$exp_dir/run.sh.cmd"
 
 if run_stage 1 "speaker-disjoint manifests"; then
   $ASR prepare --root "$fsdd" --fsdd-out-dir $data --test-speakers $test_speakers

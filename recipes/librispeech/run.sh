@@ -16,8 +16,7 @@ train_args=""
 source recipes/stages.sh
 [ -n "$data_dir" ] || data_dir=$dl_dir/LibriSpeech
 data=$exp_dir/data
-mkdir -p "$exp_dir" $data
-echo "$0 $*" > "$exp_dir/run.sh.cmd"
+mkdir -p $data
 lm_arpa=$dl_dir/lm/3-gram.pruned.1e-7.arpa
 
 if run_stage 0 "download LibriSpeech and the LM resources (openslr, md5-checked, resumable)"; then
