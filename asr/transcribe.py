@@ -58,6 +58,32 @@ def default_model_path() -> Path:
     return DEFAULT_MODEL
 
 
+def extend_word_ends(times: list[tuple[float, float]], audio: np.ndarray, range_db: float = 30.0
+                     ) -> list[tuple[float, float]]:
+    """Move each word's end forward while the audio still sounds (CTC emits a long vowel once, early).
+
+    A 10 ms frame sounds when its energy is within ``range_db`` of the word's loudest frame and above the segment's
+    noise floor; an end never passes the next word's start.
+    """
+    n = len(audio) // 160
+    if n == 0:
+        return times
+    e = 10 * np.log10((audio[: n * 160].reshape(n, 160).astype(np.float64) ** 2).mean(1) + 1e-12)
+    floor = np.percentile(e, 10) + 6.0
+    out = []
+    for i, (a, b) in enumerate(times):
+        limit = min(n, int((times[i + 1][0] if i + 1 < len(times) else n / 100) * 100))
+        f0, f = int(a * 100), int(b * 100)
+        if f0 >= f or f >= n:
+            out.append((a, b))
+            continue
+        thr = max(e[f0:f].max() - range_db, floor)
+        while f < limit and e[f] > thr:
+            f += 1
+        out.append((a, max(b, f / 100)))
+    return out
+
+
 class Recognizer:
     """A loaded model, its tokenizer and a decoder."""
 
@@ -83,11 +109,13 @@ class Recognizer:
         hyps = self.decoder(log_probs, out_lens)
         out = []
         for i, (seg, hyp) in enumerate(zip(segs, hyps)):
-            words = self._words(log_probs[i, : int(out_lens[i])], hyp, seg.start)
+            words = self._words(log_probs[i, : int(out_lens[i])], hyp, seg.start, seg.audio)
             out.append((hyp, words))
         return out
 
-    def _words(self, log_probs: torch.Tensor, hyp: Hypothesis, offset: float) -> list[Word]:
+    def _words(self, log_probs: torch.Tensor, hyp: Hypothesis, offset: float, audio: np.ndarray | None = None
+               ) -> list[Word]:
+        """Words of ``hyp`` with times: CTC forced alignment, then word ends extended over the sounding tail."""
         import torchaudio.functional as AF
 
         if not hyp.tokens:
@@ -99,18 +127,18 @@ class Recognizer:
             spans = [(s.token, s.start, s.end, s.score) for s in AF.merge_tokens(labels[0], scores[0].exp())]
         except RuntimeError:  # too few frames for the target: use the decoder's timesteps
             spans = [(t, s, s + 1, float(log_probs[s, t].exp())) for t, s in zip(hyp.tokens, hyp.timesteps)]
-        words, cur = [], []
+        groups, cur = [], []
         for span in spans + [(self.tokenizer.space, 0, 0, 0.0)]:
             if span[0] != self.tokenizer.space:
                 cur.append(span)
-                continue
-            if cur:
-                words.append(Word("".join(tokens[c[0]] for c in cur),
-                                  round(offset + cur[0][1] * self.frame_shift + FRAME_CENTER, 3),
-                                  round(offset + cur[-1][2] * self.frame_shift + FRAME_CENTER, 3),
-                                  round(float(np.mean([c[3] for c in cur])), 3)))
-            cur = []
-        return words
+            elif cur:
+                groups.append(cur)
+                cur = []
+        times = [(g[0][1] * self.frame_shift + FRAME_CENTER, g[-1][2] * self.frame_shift + FRAME_CENTER) for g in groups]
+        if audio is not None:
+            times = extend_word_ends(times, audio)
+        return [Word("".join(tokens[c[0]] for c in g), round(offset + a, 3), round(offset + b, 3),
+                     round(float(np.mean([c[3] for c in g])), 3)) for g, (a, b) in zip(groups, times)]
 
     def transcribe(self, audio: str | Path | np.ndarray, batch_size: int = 8, vad: VadOptions = VadOptions(),
                    progress: Callable[[float], None] | None = None) -> Result:

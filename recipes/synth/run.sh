@@ -18,8 +18,6 @@ train_args=""                # extra section.key=value overrides for asr train
 source recipes/stages.sh
 [ -n "$text" ] || { echo "$0: --text is required" >&2; exit 2; }
 data=$exp_dir/data
-mkdir -p "$exp_dir"
-echo "$0 $*" > "$exp_dir/run.sh.cmd"
 
 if run_stage 0 "synthesise train/dev/test"; then
   $ASR synth --text "$text" --out-dir $data/corpus --split train --voices train --num-utts $num_train \
