@@ -181,6 +181,9 @@ def _expand_inputs(inputs: list[str], pattern: str | None) -> tuple[list[str], l
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
     from .formats import FORMATS
+    from .transcribe import load_model
+
+    rec = load_model(args.model, args.device, _decode_options(args), args.threads)  # a bad model fails first
 
     formats = FORMATS if args.format == "all" else (args.format,)
     files, errors = _expand_inputs(args.inputs, args.glob)
@@ -189,20 +192,18 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     if not args.output_dir and (args.format == "all" or (len(files) > 1 and args.format in ("srt", "vtt"))):
         raise ValueError(f"--format {args.format} with several inputs needs --output-dir")
     try:
-        return _transcribe_files(args, files, formats, len(errors))
+        return _transcribe_files(args, rec, files, formats, len(errors))
     finally:
         for f in files:
             if Path(f).name.startswith("stdin-"):
                 Path(f).unlink(missing_ok=True)
 
 
-def _transcribe_files(args: argparse.Namespace, files: list[str], formats: tuple, failed: int) -> int:
+def _transcribe_files(args: argparse.Namespace, rec, files: list[str], formats: tuple, failed: int) -> int:
     from tqdm import tqdm
 
     from .formats import WRITERS
-    from .transcribe import load_model
 
-    rec = load_model(args.model, args.device, _decode_options(args), args.threads)
     total_audio, total_time = 0.0, 0.0
     bar = tqdm(total=len(files), unit="file", disable=len(files) < 2 or None, file=sys.stderr)
     for path, result in rec.transcribe_many(files, args.batch_size):

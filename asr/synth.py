@@ -8,6 +8,7 @@ sentences are drawn from a held-out part of the text. Engines: espeak-ng (7 Engl
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import shutil
 import subprocess
 import tempfile
@@ -179,7 +180,8 @@ def make_split(
     for j in todo:
         Path(j.path).parent.mkdir(parents=True, exist_ok=True)
     errors = []
-    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+    # forkserver, not fork: forking a process whose torch thread pool is running can deadlock the children.
+    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=multiprocessing.get_context("forkserver")) as pool:
         for path, dur, err in pool.map(_run_job, todo, chunksize=8):
             if err:
                 errors.append(f"{path}: {err}")
