@@ -57,7 +57,8 @@ def test_transcribe_cli_and_api(tiny_model, tiny_corpus):
     res = run_asr("transcribe", *files, bad, "--model", tiny_model, check=False)
     assert res.returncode == 1 and "corrupt.wav" in res.stderr and "Traceback" not in res.stderr
     lines = res.stdout.strip().splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 3 and all(line.startswith(f"{f}: ") for line, f in zip(lines, files))
+    lines = [line.split(": ", 1)[1] for line in lines]
     from asr.metrics import cer
 
     assert cer([r["text"] for r in rows], lines) < 15.0
