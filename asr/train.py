@@ -130,8 +130,8 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
     manifests = train_manifest if isinstance(train_manifest, (list, tuple)) else [train_manifest]
     train_utts = [u for m in manifests for u in read_manifest(m)]
     valid_utts = read_manifest(valid_manifest)[: tc.valid_max_utts]
-    if check_text(train_utts, tokenizer):
-        bad = check_text(train_utts, tokenizer)
+    bad = check_text(train_utts, tokenizer)
+    if bad:
         raise TrainError(f"{manifests[0]}: {len(bad)} utterances have no usable text (first: {bad[0]})")
     sampler = DurationBucketSampler(
         [u.duration for u in train_utts], tc.max_batch_seconds, tc.max_batch_size, seed=tc.seed,
