@@ -1,7 +1,7 @@
 """Offline speech corpora from text-to-speech engines, written in LibriSpeech layout.
 
 ``<out>/<split>/<spk>/<chapter>/<spk>-<chapter>-<utt>.flac`` plus ``<spk>-<chapter>.trans.txt``, deterministic from a
-seed. Each voice is one speaker; training and evaluation voices never overlap (``EVAL_VOICES``), and evaluation
+seed. Each voice is one speaker; training and evaluation voices never overlap (``Voice.is_eval``), and evaluation
 sentences are drawn from a held-out part of the text. Engines: espeak-ng (7 English accents × ~90 variants) and flite.
 """
 
@@ -135,7 +135,7 @@ class _Job:
     seed: int
 
 
-def _run_job(job: _Job) -> tuple[str, float | None, str]:
+def _run_job(job: _Job) -> tuple[str, str]:
     import soundfile as sf
 
     try:
@@ -143,9 +143,9 @@ def _run_job(job: _Job) -> tuple[str, float | None, str]:
         if job.snr_db is not None:
             audio = add_noise(audio, job.snr_db, np.random.default_rng(job.seed))
         sf.write(job.path, audio, SAMPLE_RATE, format="FLAC", subtype="PCM_16")
-        return job.path, len(audio) / SAMPLE_RATE, ""
+        return job.path, ""
     except Exception as e:  # reported by the caller, never silently lost
-        return job.path, None, str(e)
+        return job.path, str(e)
 
 
 def make_split(
@@ -182,7 +182,7 @@ def make_split(
     errors = []
     # forkserver, not fork: forking a process whose torch thread pool is running can deadlock the children.
     with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=multiprocessing.get_context("forkserver")) as pool:
-        for path, dur, err in pool.map(_run_job, todo, chunksize=8):
+        for path, err in pool.map(_run_job, todo, chunksize=8):
             if err:
                 errors.append(f"{path}: {err}")
     if errors:

@@ -7,10 +7,9 @@ import subprocess
 import sys
 import time
 
-import pytest
 import torch
 
-from conftest import ROOT, SENTENCES, run_asr
+from conftest import ROOT, run_asr
 
 
 def last_line_scores(stdout: str) -> tuple[float, float]:
