@@ -5,11 +5,13 @@ Both take log-probs (B, T, V) and lengths (B,) and return one :class:`Hypothesis
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from .hotwords import CharBiasLM, WordBiasLM, lexicon_with_hotwords
 from .text import BLANK, SPACE, CharTokenizer, normalize_text
 
 FL_SPACE = "|"  # flashlight's word separator token
@@ -26,6 +28,7 @@ class DecodeOptions:
     lm_weight: float = 0.5
     word_score: float = 0.0  # insertion bonus per word
     unk_score: float = float("-inf")  # score of out-of-lexicon words (lexicon mode)
+    hotwords: tuple[tuple[str, float], ...] = ()  # (word, bonus per character) pairs, see asr/hotwords.py
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,8 @@ class BeamSearchDecoder:
     """Flashlight CTC beam search (``torchaudio.models.decoder.ctc_decoder``).
 
     Without a lexicon it searches over characters (no LM); with a lexicon it searches over words and, given ``lm``,
-    adds ``lm_weight`` × the n-gram log-probability and ``word_score`` per word.
+    adds ``lm_weight`` × the n-gram log-probability and ``word_score`` per word. ``hotwords`` bias either search
+    (asr/hotwords.py).
     """
 
     def __init__(self, tokenizer: CharTokenizer, opts: DecodeOptions) -> None:
@@ -76,12 +80,33 @@ class BeamSearchDecoder:
         self.tokenizer = tokenizer
         self.lexicon = bool(opts.lexicon)
         fl_tokens = [FL_SPACE if t == SPACE else t for t in tokenizer.tokens]
-        self.decoder = ctc_decoder(
-            lexicon=opts.lexicon, tokens=fl_tokens, lm=opts.lm, nbest=1, beam_size=opts.beam_size,
-            beam_size_token=opts.beam_size_token or None, beam_threshold=opts.beam_threshold,
-            lm_weight=opts.lm_weight if opts.lm else 0.0, word_score=opts.word_score, unk_score=opts.unk_score,
-            sil_score=0.0, log_add=False, blank_token=BLANK, sil_token=FL_SPACE, unk_word="<unk>",
+        kw = dict(
+            tokens=fl_tokens, nbest=1, beam_size=opts.beam_size, beam_size_token=opts.beam_size_token or None,
+            beam_threshold=opts.beam_threshold, word_score=opts.word_score, unk_score=opts.unk_score, sil_score=0.0,
+            log_add=False, blank_token=BLANK, sil_token=FL_SPACE, unk_word="<unk>",
         )
+        if not opts.hotwords:
+            self.decoder = ctc_decoder(lexicon=opts.lexicon, lm=opts.lm, lm_weight=opts.lm_weight if opts.lm else 0.0,
+                                       **kw)
+            return
+        for word, _ in opts.hotwords:
+            if any(c not in tokenizer.index for c in word):
+                raise ValueError(f"hotword '{word}': characters outside the model's alphabet")
+        if not opts.lexicon:
+            self.lm = CharBiasLM(opts.hotwords, tokenizer)
+            self.decoder = ctc_decoder(lexicon=None, lm=self.lm, lm_weight=1.0, **kw)
+            return
+        from flashlight.lib.text.decoder.kenlm import KenLM
+        from flashlight.lib.text.dictionary import create_word_dict, load_words
+
+        weight = opts.lm_weight if opts.lm else 1.0  # flashlight multiplies LM scores, bonus included, by this
+        with tempfile.TemporaryDirectory() as tmp:
+            lexicon = Path(tmp) / "lexicon.txt"
+            bonus = lexicon_with_hotwords(opts.lexicon, opts.hotwords, lexicon)
+            words = create_word_dict(load_words(str(lexicon)))  # the same word ids ctc_decoder assigns
+            base = KenLM(opts.lm, words) if opts.lm else None
+            self.lm = WordBiasLM({words.get_index(w): b / weight for w, b in bonus.items()}, base)
+            self.decoder = ctc_decoder(lexicon=str(lexicon), lm=self.lm, lm_weight=weight, **kw)
 
     def __call__(self, log_probs: torch.Tensor, lens: torch.Tensor) -> list[Hypothesis]:
         """(B, T, V), (B,) → B hypotheses."""

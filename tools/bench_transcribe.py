@@ -1,8 +1,10 @@
 """Transcription speed and memory, side by side with pocketsphinx, on the same long recording.
 
 Builds a recording of about ``--minutes`` minutes from a manifest's utterances joined by pauses (so the reference text
-is known), then runs, each in a fresh process: ``asr`` (model load included) on 1 and 2 threads, and pocketsphinx
-(`pip install pocketsphinx`; it ships an English model) if installed. Prints RTF, peak RSS and WER per system.
+is known), then runs, each in a fresh process: ``asr`` (import and model load included) on 1 and 2 threads, and
+pocketsphinx (``pip install -e '.[bench]'``; it ships an English model) if installed. Prints RTF, peak RSS and WER per
+system, then runs ``asr`` once more on the recording repeated ``--long-repeats`` times to show peak RSS does not
+grow with length.
 
     python tools/bench_transcribe.py --manifest exp/synth/data/test.jsonl --minutes 10
 """
@@ -53,20 +55,40 @@ def child_asr(path: str, threads: int, model: str | None) -> dict:
     return {"text": text, "seconds": time.perf_counter() - t0}
 
 
-def child_pocketsphinx(path: str) -> dict:
-    t0 = time.perf_counter()
-    from pocketsphinx import Decoder
+class _PCM16:
+    """File-like view of a sound file as raw 16-bit PCM bytes (what pocketsphinx's Segmenter reads)."""
 
-    dec = Decoder(samprate=SR)
+    def __init__(self, f: sf.SoundFile) -> None:
+        self.f = f
+
+    def read(self, n: int) -> bytes:
+        return self.f.read(n // 2, dtype="int16").tobytes()
+
+
+def child_pocketsphinx(path: str) -> dict:
+    """pocketsphinx as its docs use it on long audio: its own voice-activity segmenter, one utterance per segment."""
+    t0 = time.perf_counter()
+    from pocketsphinx import Decoder, Segmenter
+
     words = []
     with sf.SoundFile(path) as f:
-        dec.start_utt()
-        for block in f.blocks(blocksize=SR * 30, dtype="int16"):
-            dec.process_raw(block.tobytes(), full_utt=False)
-        dec.end_utt()
-        if dec.hyp() is not None:
-            words.append(dec.hyp().hypstr)
+        dec = Decoder(samprate=f.samplerate)
+        for speech in Segmenter(sample_rate=f.samplerate).segment(_PCM16(f)):
+            dec.start_utt()
+            dec.process_raw(speech.pcm, full_utt=True)
+            dec.end_utt()
+            if dec.hyp() is not None and dec.hyp().hypstr:
+                words.append(dec.hyp().hypstr)
     return {"text": " ".join(words).lower(), "seconds": time.perf_counter() - t0}
+
+
+def repeat_recording(src: Path, times: int, out: Path) -> None:
+    """``src`` played ``times`` times in a row, written block by block (for the memory-versus-length check)."""
+    with sf.SoundFile(out, "w", SR, 1, subtype="PCM_16") as dst:
+        for _ in range(times):
+            with sf.SoundFile(src) as f:
+                for block in f.blocks(blocksize=SR * 60, dtype="int16"):
+                    dst.write(block)
 
 
 def run_child(args: list[str]) -> dict:
@@ -82,6 +104,8 @@ def main() -> None:
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--model", default=None, help="checkpoint (default: the bundled model)")
     p.add_argument("--work", default="exp/bench_transcribe")
+    p.add_argument("--long-repeats", type=int, default=6,
+                   help="also run asr (1 thread) on the recording repeated this many times, for peak RSS (0: skip)")
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
@@ -105,6 +129,11 @@ def main() -> None:
         rows.append((f"asr ({threads} thread{'s' if threads > 1 else ''})", r))
     r = run_child(["pocketsphinx", str(wav)])
     rows.append(("pocketsphinx", r))
+    long_row = None
+    if args.long_repeats > 1:
+        long_wav = work / f"recording_{args.minutes * args.long_repeats:g}min.wav"
+        repeat_recording(wav, args.long_repeats, long_wav)
+        long_row = run_child(["asr", str(long_wav), "1"] + ([args.model] if args.model else []))
     print(f"{'system':<22} {'RTF':>7} {'peak RSS':>10} {'WER':>7}")
     base = None
     for name, r in rows:
@@ -114,6 +143,11 @@ def main() -> None:
         rtf = r["seconds"] / duration
         base = base or rtf
         print(f"{name:<22} {rtf:7.4f} {r['max_rss_mb']:8.0f} MB {wer([ref], [r['text']]):6.1f}%")
+    if long_row is not None and "error" not in long_row:
+        minutes = duration * args.long_repeats / 60
+        print(f"asr (1 thread) on {minutes:.0f} min: RTF {long_row['seconds'] / (duration * args.long_repeats):.4f}, "
+              f"peak RSS {long_row['max_rss_mb']:.0f} MB (vs {dict(rows)['asr (1 thread)'].get('max_rss_mb', 0):.0f} MB "
+              f"on {duration / 60:.0f} min)")
     ps = dict(rows).get("pocketsphinx", {})
     if "seconds" in ps:
         ours = dict(rows)["asr (1 thread)"]
