@@ -60,3 +60,16 @@ def load_checkpoint_model(path: str | Path, device: str | torch.device = "cpu") 
     model = build_model(cfg, len(tokenizer))
     model.load_state_dict(ckpt["model"])
     return model.to(device).eval(), tokenizer, cfg
+
+
+def export_model(src: str | Path, dst: str | Path, **info) -> dict:
+    """Write the inference part of checkpoint ``src`` (a training ``best.pt`` or ``last.pt``) to ``dst``.
+
+    ``info`` (e.g. the recipe that trained it) is stored under ``"info"`` with the step and validation scores.
+    Returns that info.
+    """
+    ckpt = read_checkpoint(src)
+    meta = {"trained_steps": ckpt.get("step"), "valid_wer": ckpt.get("valid_wer"), "valid_cer": ckpt.get("valid_cer")}
+    meta.update(info)
+    save_atomic({k: ckpt[k] for k in ("format", "config", "tokenizer", "model")} | {"info": meta}, dst)
+    return meta

@@ -12,7 +12,12 @@ EXAMPLES = {
     "evaluate": "asr evaluate --model exp/tiny/best.pt --manifest data/test.jsonl --out exp/tiny/test_beam "
                 "--decoder beam --lm lm/lm.arpa --lexicon lm/lexicon.txt",
     "transcribe": "asr transcribe meeting.mp3 --format srt --output-dir subs/\n"
-                  "  asr transcribe recordings/ --glob '*.flac' --format json --output-dir out/ --verbose",
+                  "  asr transcribe recordings/ --glob '*.flac' --format json --output-dir out/ --verbose\n"
+                  "  asr transcribe call.wav --hotwords kubernetes:3 grafana",
+    "stream": "asr stream --mic\n  asr stream talk.wav --realtime --partials",
+    "serve": "asr serve --port 8765   # then open http://127.0.0.1:8765/",
+    "export": "asr export --model exp/stream/best.pt --out asr/assets/stream.pt --info config=conf/stream_lstm.yaml\n"
+              "  asr export --model asr/assets/default.pt --out model.ts --torchscript",
     "lm": "asr lm --text sentences.txt --order 3 --out-dir lm/",
     "report": "asr report --exp-dir exp/tiny",
     "download": "asr download --dest downloads/librispeech --parts dev-clean test-clean train-clean-100 --lm",
@@ -56,6 +61,30 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--verbose", action="store_true", help="print duration, processing time and real-time factor")
     _decode_args(r)
     r.set_defaults(device="cpu")
+
+    st = add("stream", "Live transcription of the microphone or a file: partial results, a final line per utterance.")
+    st.add_argument("input", nargs="?", help="audio file (instead of --mic)")
+    st.add_argument("--mic", action="store_true", help="listen to the microphone until Ctrl-C (needs asr[mic])")
+    st.add_argument("--mic-device", default=None, help="input device name or number (default: the system's)")
+    st.add_argument("--realtime", action="store_true", help="feed the file at real-time pace")
+    st.add_argument("--partials", action="store_true", help="also show partial results (on stderr)")
+    st.add_argument("--timestamps", action="store_true", help="prefix finals with [start - end] seconds")
+    _stream_args(st)
+
+    sv = add("serve", "WebSocket server (/ws) and a web page (/) for live transcription from the browser microphone.")
+    sv.add_argument("--host", default="127.0.0.1", help="interface to bind (default: localhost only)")
+    sv.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    sv.add_argument("--max-sessions", type=int, default=32)
+    sv.add_argument("--max-frame-bytes", type=int, default=1 << 20)
+    sv.add_argument("--idle-timeout", type=float, default=30.0, help="seconds without a message before closing")
+    _stream_args(sv)
+
+    ex = add("export", "Write the inference part of a checkpoint (weights, config, tokenizer, CMVN), or TorchScript.")
+    ex.add_argument("--model", required=True, help="checkpoint (best.pt, last.pt or an exported one)")
+    ex.add_argument("--out", required=True)
+    ex.add_argument("--torchscript", action="store_true", help="write a traced TorchScript module instead")
+    ex.add_argument("--int8", action="store_true", help="with --torchscript: quantise to int8 first")
+    ex.add_argument("--info", nargs="*", default=[], metavar="KEY=VALUE", help="notes stored in the checkpoint")
 
     lm = add("lm", "Build a word n-gram LM (ARPA) and a lexicon from a text file.")
     lm.add_argument("--text", help="text, one sentence per line, or a JSONL manifest (its transcripts)")
@@ -107,20 +136,83 @@ def _parser() -> argparse.ArgumentParser:
 
 def _decode_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--decoder", choices=["greedy", "beam"], default=None,
-                   help="default: greedy, or beam when --beam-size/--lm/--lexicon is given")
+                   help="default: greedy, or beam when --beam-size/--lm/--lexicon/--hotwords is given")
     p.add_argument("--beam-size", type=int, default=None)
     p.add_argument("--lm", help="ARPA (or KenLM binary) word LM; needs --lexicon")
     p.add_argument("--lexicon", help="lexicon file (asr lm writes one)")
     p.add_argument("--lm-weight", type=float, default=None)
     p.add_argument("--word-score", type=float, default=None)
+    p.add_argument("--hotwords", nargs="+", metavar="WORD[:BOOST]", default=[],
+                   help="bias the beam search towards these words (BOOST: log-prob bonus per character)")
+    p.add_argument("--hotword-boost", type=float, default=2.0, help="BOOST of hotwords given without one")
+    p.add_argument("--int8", action="store_true", help="int8-quantised RNN and linear layers (faster on CPU)")
     p.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N")
+
+
+def _stream_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", help="checkpoint (default: the bundled streaming model)")
+    p.add_argument("--chunk", type=float, default=0.16, help="seconds of audio per step and between partials")
+    p.add_argument("--right-context", type=float, default=0.32,
+                   help="look-ahead in seconds for bidirectional models (LC-BLSTM)")
+    p.add_argument("--endpoint", type=float, default=0.25, help="seconds of non-speech that end an utterance")
+    p.add_argument("--threads", type=int, default=1, help="CPU threads for the model")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    p.add_argument("--int8", action="store_true", help="int8-quantised RNN and linear layers (faster on CPU)")
+
+
+def _stream_setup(args: argparse.Namespace):
+    from .streaming import StreamOptions
+    from .transcribe import load_model
+
+    opts = StreamOptions(chunk=args.chunk, right_context=args.right_context, min_gap=args.endpoint)
+    if not 0.01 <= opts.chunk <= 5 or opts.right_context < 0 or opts.min_gap <= 0:
+        raise ValueError("--chunk must be 0.01-5 s, --right-context >= 0 and --endpoint > 0")
+    rec = load_model(args.model, args.device, threads=args.threads, streaming=True, int8=args.int8)
+    rec.stream(opts)  # fails now, not per session, if the model cannot stream
+    return rec, opts
+
+
+def cmd_stream(args: argparse.Namespace) -> int:
+    from .live import TerminalDisplay, file_blocks, microphone_blocks, run_stream
+
+    if bool(args.mic) == bool(args.input):
+        raise ValueError("give an audio file or --mic")
+    rec, opts = _stream_setup(args)
+    if args.mic:
+        blocks = microphone_blocks(args.mic_device)
+        print("listening; Ctrl-C to stop", file=sys.stderr)
+    else:
+        blocks = file_blocks(args.input, args.realtime)
+    run_stream(rec.stream(opts), blocks, TerminalDisplay(partials=args.partials or args.mic, times=args.timestamps))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .server import Server, ServerOptions
+
+    rec, opts = _stream_setup(args)
+    sopts = ServerOptions(host=args.host, port=args.port, max_sessions=args.max_sessions,
+                          max_frame_bytes=args.max_frame_bytes, idle_timeout=args.idle_timeout)
+
+    def ready(host: str, port: int) -> None:
+        print(f"asr serve: listening on http://{host}:{port}/ (WebSocket: ws://{host}:{port}/ws)", file=sys.stderr,
+              flush=True)
+
+    asyncio.run(Server(rec, sopts, opts).run(ready))
+    return 0
 
 
 def _decode_options(args: argparse.Namespace):
     from .decode import DecodeOptions
+    from .hotwords import parse_hotwords
 
-    beam = args.decoder == "beam" or (args.decoder is None and (args.beam_size or args.lm or args.lexicon))
-    kw = {"decoder": "beam" if beam else "greedy", "lm": args.lm, "lexicon": args.lexicon}
+    hotwords = parse_hotwords(args.hotwords, args.hotword_boost)
+    if hotwords and args.decoder == "greedy":
+        raise ValueError("--hotwords needs the beam search (drop --decoder greedy)")
+    beam = args.decoder == "beam" or (args.decoder is None and (args.beam_size or args.lm or args.lexicon or hotwords))
+    kw = {"decoder": "beam" if beam else "greedy", "lm": args.lm, "lexicon": args.lexicon, "hotwords": hotwords}
     for name in ("beam_size", "lm_weight", "word_score"):
         if getattr(args, name) is not None:
             kw[name] = getattr(args, name)
@@ -146,6 +238,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     opts = _decode_options(args)
     model, tokenizer, _ = load_checkpoint_model(args.model or default_model_path(), args.device)
+    if args.int8:
+        from .export import quantize_int8
+
+        model = quantize_int8(model)
     result = evaluate(model, tokenizer, args.manifest, args.out, opts, args.device)
     print(f"hypotheses: {Path(args.out) / 'hyp.jsonl'}, alignments: {Path(args.out) / 'errors.txt'}")
     print(result.summary())
@@ -183,7 +279,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     from .formats import FORMATS
     from .transcribe import load_model
 
-    rec = load_model(args.model, args.device, _decode_options(args), args.threads)  # a bad model fails first
+    rec = load_model(args.model, args.device, _decode_options(args), args.threads, int8=args.int8)  # fails first
 
     formats = FORMATS if args.format == "all" else (args.format,)
     files, errors = _expand_inputs(args.inputs, args.glob)
@@ -232,6 +328,25 @@ def _transcribe_files(args: argparse.Namespace, rec, files: list[str], formats: 
         print(f"total: {total_audio:.1f} s audio in {total_time:.2f} s (RTF {total_time / total_audio:.3f})",
               file=sys.stderr)
     return 1 if failed else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .checkpoint import export_model, load_checkpoint_model
+
+    if args.torchscript:
+        from .export import export_torchscript, quantize_int8
+
+        model, _, _ = load_checkpoint_model(args.model)
+        export_torchscript(quantize_int8(model) if args.int8 else model, args.out)
+        print(f"wrote {args.out} ({Path(args.out).stat().st_size / 1e6:.1f} MB): forward(wav (B, N), lens (B,)) → "
+              "(log_probs (B, T, V), lens (B,))")
+        return 0
+    info = dict(kv.split("=", 1) for kv in args.info if "=" in kv)
+    if len(info) != len(args.info):
+        raise ValueError("--info takes KEY=VALUE pairs")
+    meta = export_model(args.model, args.out, **info)
+    print(f"wrote {args.out} ({Path(args.out).stat().st_size / 1e6:.1f} MB): {meta}")
+    return 0
 
 
 def cmd_lm(args: argparse.Namespace) -> int:
@@ -311,7 +426,8 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "transcribe": cmd_transcribe, "lm": cmd_lm,
             "synth": cmd_synth, "prepare": cmd_prepare, "report": cmd_report, "cmvn": cmd_cmvn,
-            "download": cmd_download}
+            "download": cmd_download, "stream": cmd_stream, "serve": cmd_serve,
+            "export": cmd_export}
 
 
 def main(argv: list[str] | None = None) -> None:

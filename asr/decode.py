@@ -29,6 +29,7 @@ class DecodeOptions:
     word_score: float = 0.0  # insertion bonus per word
     unk_score: float = float("-inf")  # score of out-of-lexicon words (lexicon mode)
     hotwords: tuple[tuple[str, float], ...] = ()  # (word, bonus per character) pairs, see asr/hotwords.py
+    log_add: bool = False  # merge hypotheses with the same text by log-sum-exp (True) or max (False)
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class BeamSearchDecoder:
         kw = dict(
             tokens=fl_tokens, nbest=1, beam_size=opts.beam_size, beam_size_token=opts.beam_size_token or None,
             beam_threshold=opts.beam_threshold, word_score=opts.word_score, unk_score=opts.unk_score, sil_score=0.0,
-            log_add=False, blank_token=BLANK, sil_token=FL_SPACE, unk_word="<unk>",
+            log_add=opts.log_add, blank_token=BLANK, sil_token=FL_SPACE, unk_word="<unk>",
         )
         if not opts.hotwords:
             self.decoder = ctc_decoder(lexicon=opts.lexicon, lm=opts.lm, lm_weight=opts.lm_weight if opts.lm else 0.0,

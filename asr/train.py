@@ -3,12 +3,16 @@
 Writes to ``exp_dir``: ``config.yaml`` (resolved), ``last.pt`` (everything for an exact resume), ``best.pt`` (lowest
 validation WER), ``metrics.jsonl`` (the scalar log), ``log.txt``, and ``curves.png`` at the end. Starting the same
 command again resumes from ``last.pt``.
+
+Several GPUs or machines: launch the same command with ``torchrun`` (PyTorch DDP; NCCL on CUDA, gloo on CPU). Each
+rank trains on every ``world_size``-th batch, gradients are averaged, and rank 0 alone validates and writes files.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import sys
 import time
@@ -43,6 +47,21 @@ def resolve_device(name: str) -> torch.device:
     return dev
 
 
+def init_distributed(device: torch.device) -> tuple[int, int, torch.device]:
+    """Join the process group torchrun describes in the environment. Returns (rank, world size, this rank's device)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return 0, 1, device
+    import torch.distributed as dist
+
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), world, device
+
+
 def lr_lambda(step: int, warmup: int, total: int, final_ratio: float) -> float:
     """Linear warm-up to 1, then cosine decay to ``final_ratio`` at ``total``."""
     if step < warmup:
@@ -69,8 +88,10 @@ def _set_rng_state(state: dict) -> None:
 class Logger:
     """Lines to stderr and ``log.txt``; scalars to ``metrics.jsonl``."""
 
-    def __init__(self, exp_dir: Path, history: list[dict]) -> None:
-        self.history = history
+    def __init__(self, exp_dir: Path, history: list[dict], enabled: bool = True) -> None:
+        self.history, self.enabled = history, enabled
+        if not enabled:  # DDP ranks other than 0
+            return
         self.log_file = open(exp_dir / "log.txt", "a")
         self.metrics_path = exp_dir / "metrics.jsonl"
         # Rewrite the scalar log from the checkpoint's history, dropping entries logged after it was saved.
@@ -79,6 +100,8 @@ class Logger:
     def line(self, msg: str) -> None:
         from tqdm import tqdm
 
+        if not self.enabled:
+            return
         msg = f"[{time.strftime('%H:%M:%S')}] {msg}"
         tqdm.write(msg, file=sys.stderr)
         self.log_file.write(msg + "\n")
@@ -86,6 +109,8 @@ class Logger:
 
     def scalars(self, **kv) -> None:
         self.history.append(kv)
+        if not self.enabled:
+            return
         with open(self.metrics_path, "a") as f:
             f.write(json.dumps(kv) + "\n")
 
@@ -119,7 +144,8 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
     exp_dir = Path(exp_dir)
     exp_dir.mkdir(parents=True, exist_ok=True)
     tc = cfg.train
-    device = resolve_device(tc.device)
+    rank, world, device = init_distributed(resolve_device(tc.device))
+    main_rank = rank == 0
     if tc.threads > 0:
         torch.set_num_threads(tc.threads)
     seed_everything(tc.seed)
@@ -135,7 +161,8 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
         raise TrainError(f"{manifests[0]}: {len(bad)} utterances have no usable text (first: {bad[0]})")
     sampler = DurationBucketSampler(
         [u.duration for u in train_utts], tc.max_batch_seconds, tc.max_batch_size, seed=tc.seed,
-        jitter=tc.bucket_jitter, max_duration=tc.max_duration, min_duration=tc.min_duration)
+        jitter=tc.bucket_jitter, max_duration=tc.max_duration, min_duration=tc.min_duration, rank=rank,
+        world_size=world)
     if len(sampler) == 0:
         raise TrainError(f"{manifests[0]}: no utterance fits the duration limits")
     dataset = AsrDataset(train_utts, tokenizer)
@@ -179,19 +206,38 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
             mean, std, _ = compute_cmvn_stats(model.logmel, (dataset[int(i)][0] for i in pick), device)
         model.cmvn.set_stats(mean.to(device), std.to(device))
         resumed = False
-    (exp_dir / "config.yaml").write_text(dump_config(cfg))
-    log = Logger(exp_dir, history)
+    if main_rank:
+        (exp_dir / "config.yaml").write_text(dump_config(cfg))
+    log = Logger(exp_dir, history, enabled=main_rank)
     log.line(f"{'resumed at step ' + str(step) if resumed else 'started'}: {count_parameters(model) / 1e6:.2f}M params, "
              f"{len(train_utts)} train utts ({sum(u.duration for u in train_utts) / 3600:.2f} h), {len(sampler)} "
-             f"batches/epoch, {total_steps} steps, device {device}, amp {'bf16' if use_amp else 'off'}")
+             f"batches/epoch, {total_steps} steps, device {device}, amp {'bf16' if use_amp else 'off'}"
+             + (f", {world} DDP ranks" if world > 1 else ""))
     for i in sampler.skipped:
         u = train_utts[i]
         log.line(f"warning: skipping {u.id} ({u.duration:.1f} s) — outside [{tc.min_duration}, "
                  f"{min(tc.max_duration, tc.max_batch_seconds)}] s")
-    fwd_model = torch.compile(model) if tc.compile and device.type == "cuda" else model
+    fwd_model = model
+    if world > 1:
+        fwd_model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+    if tc.compile and device.type == "cuda":
+        fwd_model = torch.compile(fwd_model)
     greedy = make_decoder(tokenizer, DecodeOptions("greedy"))
 
+    def sync() -> None:  # other ranks wait here while rank 0 validates or saves
+        if world > 1:
+            torch.distributed.barrier()
+
+    def global_sum(*values: float) -> list[float]:
+        if world == 1:
+            return list(values)
+        t = torch.tensor(values, dtype=torch.float64, device=device)
+        torch.distributed.all_reduce(t)
+        return t.tolist()
+
     def save_last() -> None:
+        if not main_rank:
+            return
         state = model_state(model, cfg, tokenizer)
         state.update(optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(), step=step,
                      best_wer=best_wer, history=history, rng=_rng_state(),
@@ -200,6 +246,8 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
 
     def validate() -> None:
         nonlocal best_wer
+        if not main_rank:
+            return
         hyps, vloss = infer(model, valid_utts, tokenizer, greedy, device, tc.max_batch_seconds, amp=use_amp)
         refs, hs = [u.text for u in valid_utts], [h.text for h in hyps]
         w, c = wer(refs, hs), cer(refs, hs)
@@ -214,7 +262,8 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
     # ---- the loop ----
     from tqdm import tqdm
 
-    bar = tqdm(total=total_steps, initial=step, desc="train", unit="step", dynamic_ncols=True, disable=None)
+    bar = tqdm(total=total_steps, initial=step, desc="train", unit="step", dynamic_ncols=True,
+               disable=None if main_rank else True)
     loader_gen = torch.Generator()  # keeps DataLoader seeding off the global RNG, so resume replays it exactly
     t0, audio_s, win_loss, win_n = time.time(), 0.0, 0.0, 0
     model.train()
@@ -240,27 +289,35 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
             win_loss, win_n = win_loss + loss.item(), win_n + 1
             bar.update(1)
             if step % tc.log_every == 0 or step == total_steps:
-                speed = audio_s / (time.time() - t0)
-                log.scalars(kind="train", step=step, epoch=epoch, loss=win_loss / win_n, lr=scheduler.get_last_lr()[0],
+                all_audio, all_loss, all_n = global_sum(audio_s, win_loss, win_n)
+                speed = all_audio / (time.time() - t0)
+                log.scalars(kind="train", step=step, epoch=epoch, loss=all_loss / all_n, lr=scheduler.get_last_lr()[0],
                             grad_norm=float(grad_norm), audio_per_s=speed)
-                log.line(f"step {step}/{total_steps} epoch {epoch} loss {win_loss / win_n:.3f} "
+                log.line(f"step {step}/{total_steps} epoch {epoch} loss {all_loss / all_n:.3f} "
                          f"lr {scheduler.get_last_lr()[0]:.2e} {speed:.1f} s audio/s")
                 win_loss, win_n = 0.0, 0
             if step % tc.valid_every == 0:
                 validate()
+                sync()
             if step % tc.save_every == 0 or step == total_steps:
                 save_last()
+                sync()
             if step >= total_steps:
                 break
         else:
             epoch, position = epoch + 1, 0
             save_last()
+            sync()
             continue
         break
     bar.close()
     if not history or history[-1].get("kind") != "valid":
         validate()
         save_last()
-    plot_curves(history, exp_dir / "curves.png")
+    sync()
+    if main_rank:
+        plot_curves(history, exp_dir / "curves.png")
     log.line(f"done: step {step}, best valid WER {best_wer:.2f}% → {exp_dir / 'best.pt'}")
+    if world > 1:
+        torch.distributed.destroy_process_group()
     return exp_dir / "best.pt"

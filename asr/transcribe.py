@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -19,7 +19,11 @@ from .checkpoint import CheckpointError, load_checkpoint_model
 from .decode import DecodeOptions, Hypothesis, make_decoder
 from .vad import Segment, VadOptions, segment_stream
 
+if TYPE_CHECKING:
+    from .streaming import Stream, StreamOptions
+
 DEFAULT_MODEL = Path(__file__).parent / "assets" / "default.pt"  # the bundled model
+DEFAULT_STREAM_MODEL = Path(__file__).parent / "assets" / "stream.pt"  # the bundled streaming (unidirectional) model
 FRAME_CENTER = 0.0125  # seconds from an output frame's start to the centre of its first analysis window
 
 
@@ -52,10 +56,11 @@ class Result:
         return d
 
 
-def default_model_path() -> Path:
-    if not DEFAULT_MODEL.is_file():
-        raise CheckpointError(f"{DEFAULT_MODEL}: no bundled default model; pass --model CKPT")
-    return DEFAULT_MODEL
+def default_model_path(streaming: bool = False) -> Path:
+    path = DEFAULT_STREAM_MODEL if streaming else DEFAULT_MODEL
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no bundled default model; pass --model CKPT")
+    return path
 
 
 def extend_word_ends(times: list[tuple[float, float]], audio: np.ndarray, range_db: float = 30.0
@@ -88,14 +93,20 @@ class Recognizer:
     """A loaded model, its tokenizer and a decoder."""
 
     def __init__(self, path: str | Path | None = None, device: str = "cpu", opts: DecodeOptions = DecodeOptions(),
-                 threads: int = 0) -> None:
+                 threads: int = 0, streaming: bool = False, int8: bool = False) -> None:
         if threads > 0:
             torch.set_num_threads(threads)
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.path = Path(path) if path is not None else default_model_path()
+        self.path = Path(path) if path is not None else default_model_path(streaming)
         self.device = torch.device(device)
         self.model, self.tokenizer, self.config = load_checkpoint_model(self.path, self.device)
+        if int8:
+            if self.device.type != "cpu":
+                raise ValueError("int8 inference runs on the CPU only (--device cpu)")
+            from .export import quantize_int8
+
+            self.model = quantize_int8(self.model)
         self.opts = opts
         self.decoder = make_decoder(self.tokenizer, opts)
         self.frame_shift = self.model.frame_shift
@@ -151,6 +162,12 @@ class Recognizer:
         if isinstance(result, Exception):
             raise result
         return result
+
+    def stream(self, opts: "StreamOptions | None" = None) -> "Stream":
+        """A new live stream over this model (see :mod:`asr.streaming`)."""
+        from .streaming import Stream, StreamOptions
+
+        return Stream(self.model, self.tokenizer, opts or StreamOptions())
 
     def transcribe_many(
         self, inputs: Iterable[str | Path | np.ndarray], batch_size: int = 8, vad: VadOptions = VadOptions(),
@@ -211,6 +228,7 @@ class Recognizer:
 
 
 def load_model(path: str | Path | None = None, device: str = "cpu", opts: DecodeOptions = DecodeOptions(),
-               threads: int = 0) -> Recognizer:
-    """Load a checkpoint (the bundled default model when ``path`` is None)."""
-    return Recognizer(path, device, opts, threads)
+               threads: int = 0, streaming: bool = False, int8: bool = False) -> Recognizer:
+    """Load a checkpoint (when ``path`` is None, the bundled default model, or with ``streaming`` the bundled
+    streaming one); ``int8`` quantises it for faster CPU inference (asr/export.py)."""
+    return Recognizer(path, device, opts, threads, streaming, int8)

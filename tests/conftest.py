@@ -57,3 +57,24 @@ def tiny_model(tiny_corpus) -> Path:
     run_asr("train", "--config", ROOT / "conf/tiny.yaml", "--train", m, "--valid", m, "--exp-dir", exp,
             "train.valid_every=80", "train.threads=2")
     return exp / "best.pt"
+
+
+@pytest.fixture(scope="session")
+def three_utterances(tmp_path_factory, espeak) -> tuple[Path, str]:
+    """A 16 kHz WAV of three sentences in held-out voices, 0.8 s of silence around each; and its reference text."""
+    import numpy as np
+    import soundfile as sf
+
+    from asr.audio import load_audio
+
+    root = tmp_path_factory.mktemp("three")
+    texts = ["please open the window in the kitchen", "the train leaves at seven tonight", "we bought fresh bread"]
+    parts = [np.zeros(12800, np.float32)]
+    for i, (voice, text) in enumerate(zip(["en-us+david", "en+f4", "en-us+linda"], texts)):
+        wav = root / f"{i}.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-w", str(wav), text], check=True)
+        a = load_audio(wav)
+        parts += [0.5 * a / np.abs(a).max(), np.zeros(12800, np.float32)]
+    path = root / "three.wav"
+    sf.write(path, np.concatenate(parts), 16000, subtype="PCM_16")
+    return path, " ".join(texts)

@@ -1,0 +1,259 @@
+"""Streaming recognition: audio arrives in pieces; partial transcripts come out as it goes, and a final one per utterance.
+
+Per stream::
+
+    blocks of audio (any rate) → resample to 16 kHz → Endpointer (online energy VAD, the same rule as asr.vad)
+      → for each utterance: ChunkEncoder (incremental log-mel → CMVN → frame stacking → RNN layers)
+      → log-probs (T, V) → incremental greedy decoding → partial / final events
+
+A **unidirectional** model carries each layer's state from chunk to chunk, so its output equals the offline
+forward pass on the same utterance. A **bidirectional** model is run latency-controlled (LC-BLSTM): chunks of
+``chunk`` seconds, each seen with ``right_context`` seconds of look-ahead; the forward direction carries its state
+across chunks, the backward direction restarts at the end of each chunk's look-ahead.
+
+An utterance ends (a final event) once ``min_gap`` seconds of non-speech follow it; ``pad`` seconds of audio are kept
+on each side, as in offline segmentation, so on clean audio both cut the same utterances.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .audio import SAMPLE_RATE
+from .model import CTCModel
+from .text import CharTokenizer
+from .vad import FRAME, VadOptions
+
+NONSPEECH_RISE_DB = 0.01  # the online noise floor may rise this much per 10 ms frame (1 dB/s)
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    chunk: float = 0.16  # seconds of audio per model step (and between partial results)
+    right_context: float = 0.32  # look-ahead of bidirectional models (LC-BLSTM); ignored for unidirectional ones
+    min_gap: float = 0.25  # seconds of non-speech that end an utterance
+    pad: float = 0.2  # seconds of audio kept before and after each utterance's speech
+    max_utterance: float = 20.0  # an utterance is cut here even without a pause
+    min_speech: float = 0.1  # utterances with less speech are dropped
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str  # "partial" or "final"
+    text: str
+    start: float  # seconds from the start of the stream
+    end: float
+
+    def to_dict(self) -> dict:
+        return {"type": self.type, "text": self.text, "start": round(self.start, 3), "end": round(self.end, 3)}
+
+
+class Endpointer:
+    """Online energy VAD over 10 ms frames: the rule of :mod:`asr.vad` with levels tracked as the audio arrives.
+
+    A frame is speech when its energy is above ``max(floor + margin, peak - range, absolute floor)``; the peak is the
+    loudest frame so far, the floor the quietest, rising by at most 1 dB/s.
+    """
+
+    def __init__(self, vad: VadOptions = VadOptions()) -> None:
+        self.vad = vad
+        self.floor: float | None = None
+        self.peak = -120.0
+
+    def is_speech(self, frame: np.ndarray) -> bool:
+        """(160,) samples → speech or not."""
+        e = float(10 * np.log10(np.mean(frame.astype(np.float64) ** 2) + 1e-12))
+        self.floor = e if self.floor is None else min(e, self.floor + NONSPEECH_RISE_DB)
+        self.peak = max(self.peak, e)
+        v = self.vad
+        return e > max(self.floor + v.floor_margin_db, self.peak - v.peak_range_db, v.abs_floor_db)
+
+
+class ChunkEncoder:
+    """The model's forward pass, chunk by chunk, for one utterance. ``accept`` (N,) samples → new log-probs (T, V)."""
+
+    def __init__(self, model: CTCModel, opts: StreamOptions) -> None:
+        if model.cfg.subsampling != "stack":
+            raise ValueError("streaming needs a model with frame stacking (model.subsampling: stack)")
+        self.model = model
+        self.bidirectional = model.cfg.bidirectional
+        self.factor = model.cfg.subsample_factor
+        hop_s = model.feat_cfg.hop_ms / 1000
+        self.chunk = max(1, round(opts.chunk / (hop_s * self.factor)))  # output frames per step
+        self.right = round(opts.right_context / (hop_s * self.factor)) if self.bidirectional else 0
+        self.win, self.hop = model.logmel.win, model.logmel.hop
+        self.device = model.cmvn.mean.device
+        self.samples = np.zeros(0, np.float32)  # not yet turned into feature frames
+        self.feats = torch.zeros(0, model.feat_cfg.n_mels, device=self.device)  # normalised frames not yet stacked
+        self.stacked = torch.zeros(0, model.subsample.out_dim, device=self.device)  # stacked, not yet through the RNN
+        self.states: list = [None] * len(model.rnns)
+
+    @torch.no_grad()
+    def accept(self, audio: np.ndarray) -> torch.Tensor:
+        self.samples = np.concatenate([self.samples, audio.astype(np.float32, copy=False)])
+        n = 0 if len(self.samples) < self.win else (len(self.samples) - self.win) // self.hop + 1
+        if n:
+            wav = torch.from_numpy(self.samples[: (n - 1) * self.hop + self.win]).unsqueeze(0).to(self.device)
+            feats, _ = self.model.logmel(wav, torch.tensor([wav.shape[1]], device=self.device))
+            self.feats = torch.cat([self.feats, self.model.cmvn(feats)[0]])
+            self.samples = self.samples[n * self.hop:]
+        return self._run(final=False)
+
+    @torch.no_grad()
+    def flush(self) -> torch.Tensor:
+        """The log-probs of everything left (the last stacking group zero-padded, as offline)."""
+        return self._run(final=True)
+
+    def _run(self, final: bool) -> torch.Tensor:
+        groups = len(self.feats) // self.factor
+        if final and len(self.feats) % self.factor:
+            groups += 1
+            pad = self.factor - len(self.feats) % self.factor
+            self.feats = torch.cat([self.feats, self.feats.new_zeros(pad, self.feats.shape[1])])
+        if groups:
+            take = self.feats[: groups * self.factor]
+            self.stacked = torch.cat([self.stacked, take.reshape(groups, -1)])
+            self.feats = self.feats[groups * self.factor:]
+        outs = []
+        while len(self.stacked) >= self.chunk + self.right or (final and len(self.stacked)):
+            c = min(self.chunk, len(self.stacked))
+            outs.append(self._step(self.stacked[: c + self.right], c))
+            self.stacked = self.stacked[c:]
+        if not outs:
+            return torch.zeros(0, self.model.vocab_size)
+        return torch.cat(outs)
+
+    def _step(self, x: torch.Tensor, c: int) -> torch.Tensor:
+        """Stacked frames (c + look-ahead, D) → log-probs of the first c frames (c, V)."""
+        x = x.unsqueeze(0)
+        for i, (layer, proj) in enumerate(zip(self.model.rnns, self.model.projs)):
+            y, self.states[i] = layer.fwd(x[:, :c], self.states[i])
+            if layer.bwd is not None:
+                if x.shape[1] > c:  # the look-ahead continues the forward direction without keeping its state
+                    y = torch.cat([y, layer.fwd(x[:, c:], self.states[i])[0]], dim=1)
+                yb, _ = layer.bwd(x.flip(1))
+                y = torch.cat([y, yb.flip(1)], dim=2)
+            x = proj(y)
+        return self.model.output(x[0, :c]).float().log_softmax(dim=-1).cpu()
+
+
+class GreedyDecoder:
+    """Incremental best-path decoding: feed (T, V) log-probs, read ``text``."""
+
+    def __init__(self, tokenizer: CharTokenizer) -> None:
+        self.tokenizer = tokenizer
+        self.tokens: list[int] = []
+        self.prev = tokenizer.blank
+
+    def accept(self, log_probs: torch.Tensor) -> None:
+        for i in log_probs.argmax(dim=-1).tolist():
+            if i != self.prev and i != self.tokenizer.blank:
+                self.tokens.append(i)
+            self.prev = i
+
+    @property
+    def text(self) -> str:
+        return self.tokenizer.decode(self.tokens)
+
+
+class Stream:
+    """One audio stream (a microphone, a WebSocket client, a file). Not thread-safe: one caller at a time.
+
+    ``accept(samples, sample_rate)`` and ``finish()`` return the events that the new audio produced.
+    """
+
+    def __init__(self, model: CTCModel, tokenizer: CharTokenizer, opts: StreamOptions = StreamOptions(),
+                 vad: VadOptions = VadOptions()) -> None:
+        self.model, self.tokenizer, self.opts = model, tokenizer, opts
+        self.endpointer = Endpointer(vad)
+        self.pending = np.zeros(0, np.float32)  # samples not yet a whole 10 ms frame
+        self.frame_index = 0  # 10 ms frames seen so far
+        self.pad_frames = round(opts.pad * 100)
+        self.gap_frames = round(opts.min_gap * 100)
+        self.history: list[np.ndarray] = []  # the last pad + 1 frames
+        self.utt: dict | None = None  # the utterance in progress
+        self.resampler = None
+        self.rate: int | None = None
+
+    def accept(self, samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> list[Event]:
+        """(N,) float32 samples in [-1, 1] at ``sample_rate`` → events."""
+        if self.rate is None:
+            self.rate = sample_rate
+            if sample_rate != SAMPLE_RATE:
+                import soxr
+
+                self.resampler = soxr.ResampleStream(sample_rate, SAMPLE_RATE, 1, dtype="float32")
+        elif sample_rate != self.rate:
+            raise ValueError(f"sample rate changed from {self.rate} to {sample_rate} within a stream")
+        audio = np.asarray(samples, dtype=np.float32).reshape(-1)
+        if self.resampler is not None:
+            audio = self.resampler.resample_chunk(audio)
+        return self._frames(audio)
+
+    def finish(self) -> list[Event]:
+        """End of the stream: flush the resampler and close the utterance in progress."""
+        events = []
+        if self.resampler is not None:
+            events += self._frames(self.resampler.resample_chunk(np.zeros(0, np.float32), last=True))
+        if self.utt is not None:
+            events += self._close()
+        return events
+
+    def _frames(self, audio: np.ndarray) -> list[Event]:
+        buf = np.concatenate([self.pending, audio])
+        n = len(buf) // FRAME
+        self.pending = buf[n * FRAME:]
+        events: list[Event] = []
+        fed: list[np.ndarray] = []  # frames for the encoder, passed in one call per block
+        for k in range(n):
+            idx = self.frame_index + k
+            frame = buf[k * FRAME: (k + 1) * FRAME]
+            speech = self.endpointer.is_speech(frame)
+            self.history = (self.history + [frame])[-(self.pad_frames + 1):]
+            u = self.utt
+            if u is None:
+                if speech:  # an utterance starts ``pad`` before its first speech frame
+                    first = idx + 1 - len(self.history)
+                    self.utt = {"first": first, "end": idx + 1, "s0": idx, "s1": idx + 1, "silence": 0, "held": [],
+                                "encoder": ChunkEncoder(self.model, self.opts),
+                                "decoder": GreedyDecoder(self.tokenizer)}
+                    fed += self.history
+                continue
+            if speech:
+                fed += u["held"] + [frame]
+                u["held"], u["silence"], u["s1"], u["end"] = [], 0, idx + 1, idx + 1
+            else:
+                u["silence"] += 1
+                if u["silence"] <= self.pad_frames:  # trailing pad: part of the utterance whatever follows
+                    fed.append(frame)
+                    u["end"] = idx + 1
+                else:  # beyond the pad: used only if speech resumes
+                    u["held"].append(frame)
+            if u["silence"] >= self.gap_frames or idx + 1 - u["first"] >= self.opts.max_utterance * 100:
+                events += self._feed(fed)
+                fed = []
+                events += self._close()
+        if fed:
+            events += self._feed(fed)
+        self.frame_index += n
+        return events
+
+    def _feed(self, frames: list[np.ndarray]) -> list[Event]:
+        u = self.utt
+        if not frames:
+            return []
+        lp = u["encoder"].accept(np.concatenate(frames))
+        if not len(lp):
+            return []
+        u["decoder"].accept(lp)
+        return [Event("partial", u["decoder"].text, u["first"] / 100, u["end"] / 100)]
+
+    def _close(self) -> list[Event]:
+        u, self.utt = self.utt, None
+        u["decoder"].accept(u["encoder"].flush())
+        if u["s1"] - u["s0"] < self.opts.min_speech * 100:
+            return []
+        return [Event("final", u["decoder"].text, u["first"] / 100, u["end"] / 100)]

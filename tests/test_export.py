@@ -1,0 +1,35 @@
+import torch
+
+from asr.checkpoint import load_checkpoint_model
+from asr.export import quantize_int8
+from asr.metrics import cer
+from conftest import ROOT, run_asr
+
+DEFAULT = ROOT / "asr/assets/default.pt"
+
+
+def test_torchscript_export_matches_eager(tmp_path):
+    out = tmp_path / "model.ts"
+    run_asr("export", "--model", DEFAULT, "--out", out, "--torchscript")
+    scripted = torch.jit.load(str(out))
+    model, _, _ = load_checkpoint_model(DEFAULT)
+    torch.manual_seed(0)
+    wav = torch.randn(3, 16000 * 3) * 0.1  # other lengths and batch size than the trace used
+    lens = torch.tensor([48000, 30000, 9000])
+    with torch.no_grad():
+        a, alens = model(wav, lens)
+        b, blens = scripted(wav, lens)
+    assert torch.equal(alens, blens)
+    assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_int8_is_smaller_and_close(three_utterances, tmp_path):
+    path, _ = three_utterances
+    model, _, _ = load_checkpoint_model(DEFAULT)
+    q = quantize_int8(model)
+    assert isinstance(q.rnns[0].fwd, torch.ao.nn.quantized.dynamic.LSTM)
+    fp32 = run_asr("transcribe", path).stdout.strip()
+    int8 = run_asr("transcribe", path, "--int8").stdout.strip()
+    assert fp32 and cer([fp32], [int8]) < 10.0
+    run_asr("export", "--model", DEFAULT, "--out", tmp_path / "q.ts", "--torchscript", "--int8")
+    assert (tmp_path / "q.ts").stat().st_size < DEFAULT.stat().st_size / 3

@@ -1,0 +1,107 @@
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from asr.audio import load_audio
+from asr.config import load_config
+from asr.model import build_model
+from asr.streaming import ChunkEncoder, Stream, StreamOptions
+from asr.text import CharTokenizer
+from asr.transcribe import DEFAULT_STREAM_MODEL, load_model
+from conftest import ROOT, run_asr
+
+
+def random_model(bidirectional: bool, seed: int = 0):
+    torch.manual_seed(seed)
+    cfg = load_config(ROOT / "conf/stream_lstm.yaml", ["model.hidden=64", "model.layers=3",
+                                                       f"model.bidirectional={str(bidirectional).lower()}"])
+    m = build_model(cfg, 29).eval()
+    m.cmvn.set_stats(torch.full((80,), -8.0), torch.full((80,), 3.0))
+    return m
+
+
+def chunked(model, audio: np.ndarray, opts: StreamOptions, block: int) -> torch.Tensor:
+    enc = ChunkEncoder(model, opts)
+    outs = [enc.accept(audio[i: i + block]) for i in range(0, len(audio), block)] + [enc.flush()]
+    return torch.cat(outs)
+
+
+@pytest.fixture(scope="module")
+def speech(three_utterances) -> np.ndarray:
+    return load_audio(three_utterances[0])[: 16000 * 4]
+
+
+@pytest.mark.parametrize("block", [160, 1000, 7777])
+def test_unidirectional_chunks_equal_offline(speech, block):
+    model = random_model(bidirectional=False)
+    with torch.no_grad():
+        offline, n = model(torch.from_numpy(speech)[None], torch.tensor([len(speech)]))
+    streamed = chunked(model, speech, StreamOptions(chunk=0.16), block)
+    assert streamed.shape == offline[0].shape
+    assert torch.allclose(streamed, offline[0], atol=1e-4)
+
+
+def test_lc_blstm(speech):
+    model = random_model(bidirectional=True)
+    with torch.no_grad():
+        offline, _ = model(torch.from_numpy(speech)[None], torch.tensor([len(speech)]))
+    # A look-ahead longer than the audio makes every chunk's backward pass start at the true end: exactly offline.
+    full = chunked(model, speech, StreamOptions(chunk=0.16, right_context=100.0), 1600)
+    assert torch.allclose(full, offline[0], atol=1e-4)
+    # A short look-ahead changes the outputs (the backward direction restarts per chunk) but not their number.
+    short = chunked(model, speech, StreamOptions(chunk=0.16, right_context=0.16), 1600)
+    assert short.shape == offline[0].shape and not torch.allclose(short, offline[0], atol=1e-3)
+
+
+def test_stream_cuts_the_utterances_offline_segmentation_cuts(three_utterances):
+    path, _ = three_utterances
+    rec = load_model(ROOT / "asr/assets/default.pt")
+    offline = [(s.start, s.end) for s in rec.transcribe(path).segments]
+    audio = load_audio(path)
+    stream = Stream(rec.model, rec.tokenizer)
+    events = [e for i in range(0, len(audio), 320) for e in stream.accept(audio[i: i + 320])] + stream.finish()
+    finals = [e for e in events if e.type == "final"]
+    assert len(finals) == 3
+    flat = [t for e in finals for t in (e.start, e.end)]
+    assert flat == pytest.approx([t for seg in offline for t in seg], abs=0.011)
+    # partials come every chunk (0.16 s of audio) while an utterance is open (this bidirectional model: LC-BLSTM)
+    for e in finals:
+        partials = [p for p in events if p.type == "partial" and p.start == e.start]
+        assert len(partials) >= (e.end - e.start - 0.32) / 0.16 - 1  # the first waits for the look-ahead
+
+
+def test_stream_equals_transcribe_for_the_unidirectional_model(three_utterances):
+    path, _ = three_utterances
+    assert DEFAULT_STREAM_MODEL.is_file()
+    streamed = run_asr("stream", path).stdout.strip().splitlines()
+    offline = run_asr("transcribe", path, "--model", DEFAULT_STREAM_MODEL).stdout.strip()
+    assert len(streamed) == 3
+    assert " ".join(streamed) == offline
+    assert len(offline.split()) >= 8
+
+
+def test_stream_resamples_and_keeps_real_time_pace(three_utterances, tmp_path):
+    import soundfile as sf
+
+    path, _ = three_utterances
+    a = load_audio(path)[: 16000 * 3]
+    sf.write(tmp_path / "a.wav", a, 16000)
+    sf.write(tmp_path / "b.flac", np.repeat(a, 3), 48000)  # the same audio at 48 kHz
+    t0 = time.perf_counter()
+    x = run_asr("stream", tmp_path / "a.wav", "--realtime").stdout
+    assert time.perf_counter() - t0 > 3.0
+    y = run_asr("stream", tmp_path / "b.flac").stdout
+    assert x.strip() and x.split()[:2] == y.split()[:2]
+
+
+def test_stream_bad_input_is_one_line():
+    for args in (["/no/such.wav"], [], ["--mic", "x.wav"]):
+        res = run_asr("stream", *args, check=False)
+        assert res.returncode == 1 and res.stderr.startswith("asr: error:") and len(res.stderr.splitlines()) == 1
+    res = subprocess.run([sys.executable, "-m", "asr", "stream", "--mic"], capture_output=True, text=True,
+                         timeout=60, stdin=subprocess.DEVNULL)  # no microphone (or no sounddevice) here
+    assert res.returncode == 1 and res.stderr.strip().splitlines()[-1].startswith("asr: error:")

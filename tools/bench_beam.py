@@ -1,0 +1,83 @@
+"""Beam search: our decoder (flashlight, as configured by asr.decode) versus pyctcdecode, on the same log-probs.
+
+The log-probs are the default model's on ``--manifest`` (computed once, outside the timing). Both decoders search
+without a lexicon or LM at the same beam size; the table gives decode time, the speed ratio and WER of each, for a
+few pruning settings of ours (``beam_size_token``: tokens tried per frame; ``beam_threshold``: hypotheses this far
+below the best are dropped). pyctcdecode pins numpy<2, so install it without its pins (it works with numpy 2):
+
+    .venv/bin/pip install --no-deps pyctcdecode pygtrie
+    python tools/bench_beam.py --manifest exp/synth/data/dev.jsonl --num 300 --beam-size 32
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from asr.audio import load_audio
+from asr.data import read_manifest
+from asr.decode import BeamSearchDecoder, DecodeOptions, greedy_search
+from asr.metrics import wer
+from asr.transcribe import DEFAULT_MODEL, load_model
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--manifest", required=True)
+    p.add_argument("--num", type=int, default=300)
+    p.add_argument("--model", default=str(DEFAULT_MODEL))
+    p.add_argument("--beam-size", type=int, default=32)
+    p.add_argument("--settings", default="0:25:max,0:25:sum,8:25:sum,8:12:sum,4:10:sum",
+                   help="our settings to try, beam_size_token:beam_threshold:merge (0 = all tokens; merge: max or "
+                        "sum, how hypotheses with the same text combine)")
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    rec = load_model(args.model)
+    utts = read_manifest(args.manifest)[: args.num]
+    refs = [u.text for u in utts]
+    emissions: list[torch.Tensor] = []
+    with torch.no_grad():
+        for u in utts:
+            wav = torch.from_numpy(load_audio(u.audio))[None]
+            emissions.append(rec.model(wav, torch.tensor([wav.shape[1]]))[0][0])
+    frames = sum(len(e) for e in emissions)
+    print(f"{len(utts)} utterances, {frames} frames, beam size {args.beam_size}, 1 thread")
+    greedy = [h.text for e in emissions for h in greedy_search(e[None], torch.tensor([len(e)]), rec.tokenizer)]
+    print(f"greedy WER {wer(refs, greedy):.2f}%")
+
+    rows = []
+    try:
+        from pyctcdecode import build_ctcdecoder
+
+        labels = ["" if i == rec.tokenizer.blank else t for i, t in enumerate(rec.tokenizer.tokens)]
+        ref_dec = build_ctcdecoder(labels)
+        arrays = [e.numpy().astype(np.float32) for e in emissions]
+        ref_dec.decode(arrays[0], beam_width=args.beam_size)  # warm-up
+        t0 = time.perf_counter()
+        hyps = [" ".join(ref_dec.decode(a, beam_width=args.beam_size).split()) for a in arrays]
+        ref_time = time.perf_counter() - t0
+        rows.append(("pyctcdecode (defaults)", ref_time, wer(refs, hyps)))
+    except ImportError:
+        ref_time = None
+        print("pyctcdecode is not installed: see this script's docstring")
+    for setting in args.settings.split(","):
+        tok, thr, merge = setting.split(":")
+        opts = DecodeOptions("beam", beam_size=args.beam_size, beam_size_token=int(tok), beam_threshold=float(thr),
+                             log_add=merge == "sum")
+        dec = BeamSearchDecoder(rec.tokenizer, opts)
+        dec(emissions[0][None], torch.tensor([len(emissions[0])]))  # warm-up
+        t0 = time.perf_counter()
+        hyps = [dec(e[None], torch.tensor([len(e)]))[0].text for e in emissions]
+        name = f"asr (tokens {int(tok) or 'all'}, threshold {thr}, {merge})"
+        rows.append((name, time.perf_counter() - t0, wer(refs, hyps)))
+    print(f"{'decoder':<40} {'seconds':>8} {'ms/utt':>7} {'speed-up':>9} {'WER':>7}")
+    for name, secs, w in rows:
+        ratio = f"{ref_time / secs:8.1f}x" if ref_time else "       -"
+        print(f"{name:<40} {secs:8.2f} {1000 * secs / len(utts):7.1f} {ratio} {w:6.2f}%")
+
+
+if __name__ == "__main__":
+    main()
