@@ -86,16 +86,19 @@ def test_stream_equals_transcribe_for_the_unidirectional_model(three_utterances)
 
 def test_stream_resamples_and_keeps_real_time_pace(three_utterances, tmp_path):
     import soundfile as sf
+    import soxr
+
+    from asr.metrics import cer
 
     path, _ = three_utterances
     a = load_audio(path)[: 16000 * 3]
     sf.write(tmp_path / "a.wav", a, 16000)
-    sf.write(tmp_path / "b.flac", np.repeat(a, 3), 48000)  # the same audio at 48 kHz
+    sf.write(tmp_path / "b.flac", soxr.resample(a, 16000, 48000), 48000)  # the same audio at 48 kHz
     t0 = time.perf_counter()
     x = run_asr("stream", tmp_path / "a.wav", "--realtime").stdout
     assert time.perf_counter() - t0 > 3.0
     y = run_asr("stream", tmp_path / "b.flac").stdout
-    assert x.strip() and x.split()[:2] == y.split()[:2]
+    assert x.strip() and cer([x], [y]) < 20.0
 
 
 def test_stream_bad_input_is_one_line():

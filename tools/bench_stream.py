@@ -88,7 +88,7 @@ def main() -> None:
           f"{1.0:6.2f} {'-':>17} {'-':>19} {total / off_time:12.1f}")
 
     setups = [("unidirectional LSTM (stream.pt)", args.stream_model, 0.0)]
-    setups += [("LC-BLSTM of default.pt", args.offline_model, float(r)) for r in args.right_contexts.split(",")]
+    setups += [("LC-BLSTM of default.pt", args.offline_model, float(r)) for r in args.right_contexts.split(",") if r]
     silence_before, silence_after = np.zeros(SAMPLE_RATE // 2, np.float32), np.zeros(SAMPLE_RATE, np.float32)
     for name, model_path, right in setups:
         rec = offline if model_path == args.offline_model else load_model(model_path)
