@@ -154,7 +154,7 @@ def _stream_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chunk", type=float, default=0.16, help="seconds of audio per step and between partials")
     p.add_argument("--right-context", type=float, default=0.32,
                    help="look-ahead in seconds for bidirectional models (LC-BLSTM)")
-    p.add_argument("--endpoint", type=float, default=0.25, help="seconds of non-speech that end an utterance")
+    p.add_argument("--endpoint", type=float, default=0.2, help="seconds of non-speech that end an utterance")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for the model")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     p.add_argument("--int8", action="store_true", help="int8-quantised RNN and linear layers (faster on CPU)")

@@ -34,7 +34,7 @@ NONSPEECH_RISE_DB = 0.01  # the online noise floor may rise this much per 10 ms 
 class StreamOptions:
     chunk: float = 0.16  # seconds of audio per model step (and between partial results)
     right_context: float = 0.32  # look-ahead of bidirectional models (LC-BLSTM); ignored for unidirectional ones
-    min_gap: float = 0.25  # seconds of non-speech that end an utterance
+    min_gap: float = 0.2  # seconds of non-speech that end an utterance (finals p95 268 ms after speech; 0.25: 309)
     pad: float = 0.2  # seconds of audio kept before and after each utterance's speech
     max_utterance: float = 20.0  # an utterance is cut here even without a pause
     min_speech: float = 0.1  # utterances with less speech are dropped

@@ -67,7 +67,7 @@ def main() -> None:
     p.add_argument("--num", type=int, default=200, help="utterances (the first N)")
     p.add_argument("--offline-model", default=str(DEFAULT_MODEL))
     p.add_argument("--stream-model", default=str(DEFAULT_STREAM_MODEL))
-    p.add_argument("--endpoint", type=float, default=0.25)
+    p.add_argument("--endpoint", type=float, default=0.2)
     p.add_argument("--right-contexts", default="0.16,0.32,0.64", help="LC-BLSTM look-aheads to try (seconds)")
     args = p.parse_args()
     torch.set_num_threads(1)
