@@ -10,7 +10,6 @@ from asr.audio import load_audio
 from asr.config import load_config
 from asr.model import build_model
 from asr.streaming import ChunkEncoder, Stream, StreamOptions
-from asr.text import CharTokenizer
 from asr.transcribe import DEFAULT_STREAM_MODEL, load_model
 from conftest import ROOT, run_asr
 
