@@ -17,6 +17,7 @@ on each side, as in offline segmentation, so on clean audio both cut the same ut
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +26,7 @@ import torch
 from .audio import SAMPLE_RATE
 from .model import CTCModel
 from .text import CharTokenizer
-from .vad import FRAME, VadOptions
+from .vad import FRAME, VadOptions, energy_db, speech_threshold
 
 NONSPEECH_RISE_DB = 0.01  # the online noise floor may rise this much per 10 ms frame (1 dB/s)
 
@@ -65,11 +66,10 @@ class Endpointer:
 
     def is_speech(self, frame: np.ndarray) -> bool:
         """(160,) samples → speech or not."""
-        e = float(10 * np.log10(np.mean(frame.astype(np.float64) ** 2) + 1e-12))
+        e = float(energy_db(frame)[0])
         self.floor = e if self.floor is None else min(e, self.floor + NONSPEECH_RISE_DB)
         self.peak = max(self.peak, e)
-        v = self.vad
-        return e > max(self.floor + v.floor_margin_db, self.peak - v.peak_range_db, v.abs_floor_db)
+        return e > speech_threshold(self.floor, self.peak, self.vad)
 
 
 class ChunkEncoder:
@@ -173,7 +173,7 @@ class Stream:
         self.frame_index = 0  # 10 ms frames seen so far
         self.pad_frames = round(opts.pad * 100)
         self.gap_frames = round(opts.min_gap * 100)
-        self.history: list[np.ndarray] = []  # the last pad + 1 frames
+        self.history: deque[np.ndarray] = deque(maxlen=self.pad_frames + 1)  # the last pad + 1 frames
         self.utt: dict | None = None  # the utterance in progress
         self.resampler = None
         self.rate: int | None = None
@@ -212,7 +212,7 @@ class Stream:
             idx = self.frame_index + k
             frame = buf[k * FRAME: (k + 1) * FRAME]
             speech = self.endpointer.is_speech(frame)
-            self.history = (self.history + [frame])[-(self.pad_frames + 1):]
+            self.history.append(frame)
             u = self.utt
             if u is None:
                 if speech:  # an utterance starts ``pad`` before its first speech frame

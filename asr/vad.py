@@ -36,10 +36,16 @@ class Segment:
     audio: np.ndarray  # (N,) float32, 16 kHz
 
 
-def _energy_db(audio: np.ndarray) -> np.ndarray:
+def energy_db(audio: np.ndarray) -> np.ndarray:
+    """(N,) samples → (N // 160,) energy of each 10 ms frame in dBFS."""
     n = len(audio) // FRAME
     frames = audio[: n * FRAME].reshape(n, FRAME).astype(np.float64)
     return 10 * np.log10((frames ** 2).mean(axis=1) + 1e-12)
+
+
+def speech_threshold(floor: float, peak: float, opts: VadOptions) -> float:
+    """Energy (dB) above which a frame is speech, given the noise floor and the loudest frame so far."""
+    return max(floor + opts.floor_margin_db, peak - opts.peak_range_db, opts.abs_floor_db)
 
 
 def _regions(speech: np.ndarray, min_gap: int) -> list[tuple[int, int]]:
@@ -98,7 +104,7 @@ def _segment_window(
     Unless ``final``, a region touching the end of the buffer may continue: it is left for the next call, and the
     buffer is consumed up to just before it. A single region filling the whole window is split at quiet frames.
     """
-    energy = _energy_db(buf)
+    energy = energy_db(buf)
     n = len(energy)
     if n == 0:
         return len(buf), []
@@ -107,7 +113,7 @@ def _segment_window(
     floor = float(np.percentile(energy, 10))
     levels["floor"] = min(floor, levels.get("floor", floor) + 1.0)
     levels["peak"] = max(float(energy.max()), levels.get("peak", -120.0))
-    thr = max(levels["floor"] + opts.floor_margin_db, levels["peak"] - opts.peak_range_db, opts.abs_floor_db)
+    thr = speech_threshold(levels["floor"], levels["peak"], opts)
     gap, pad, max_len = int(opts.min_gap * 100), int(opts.pad * 100), int(opts.max_segment * 100)
     regions = _regions(energy > thr, gap)
     pieces = [p for s, e in regions for p in _split_long(s, e, energy, max_len)]
