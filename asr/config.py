@@ -82,6 +82,8 @@ class TrainConfig:
     valid_max_utts: int = 500  # validate on at most this many utterances
     compile: bool = False  # torch.compile the model (CUDA only)
     cmvn: str = ""  # precomputed CMVN statistics (asr cmvn); empty = compute at the start of training
+    speed_perturb: float = 0.0  # play each utterance at 1-x, 1 or 1+x times its speed (0 = off); e.g. 0.1
+    narrowband_prob: float = 0.0  # fraction of utterances band-limited to telephone bandwidth (8 kHz sampling)
     init_from: str = ""  # start a new run from this checkpoint's weights and CMVN (fine-tuning, warm starts)
 
 

@@ -18,7 +18,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from .audio import load_audio
+from .audio import SAMPLE_RATE, load_audio, resample
 from .text import CharTokenizer, normalize_text
 
 
@@ -82,18 +82,37 @@ def write_manifest(path: str | Path, rows: list[dict]) -> None:
 
 
 class AsrDataset(torch.utils.data.Dataset):
-    """Item i → (waveform (N,) float32, token ids (L,) int64, index)."""
+    """Item i → (waveform (N,) float32, token ids (L,) int64, index).
 
-    def __init__(self, utts: list[Utterance], tokenizer: CharTokenizer) -> None:
+    Optional waveform augmentation (training only), drawn deterministically from ``(seed, epoch, i)`` so a resumed
+    run replays it: speed perturbation (each utterance at ``1 - speed_perturb``, 1 or ``1 + speed_perturb`` times its
+    speed, tempo and pitch together) and, with probability ``narrowband_prob``, telephone bandwidth (down to 8 kHz
+    and back).
+    """
+
+    def __init__(self, utts: list[Utterance], tokenizer: CharTokenizer, speed_perturb: float = 0.0,
+                 narrowband_prob: float = 0.0, seed: int = 0) -> None:
         self.utts, self.tokenizer = utts, tokenizer
+        self.speed_perturb, self.narrowband_prob, self.seed = speed_perturb, narrowband_prob, seed
+        self.epoch = 0  # set by the training loop before each epoch's DataLoader is built
 
     def __len__(self) -> int:
         return len(self.utts)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, int]:
         u = self.utts[i]
-        wav = torch.from_numpy(load_audio(u.audio))
-        return wav, torch.tensor(self.tokenizer.encode(u.text), dtype=torch.long), i
+        audio = load_audio(u.audio)
+        if self.speed_perturb or self.narrowband_prob:
+            audio = self._augment(audio, np.random.default_rng([self.seed, self.epoch, i]))
+        return torch.from_numpy(audio), torch.tensor(self.tokenizer.encode(u.text), dtype=torch.long), i
+
+    def _augment(self, audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        speed = 1.0 + self.speed_perturb * int(rng.integers(-1, 2))
+        if speed != 1.0:  # played back faster: read as if recorded at speed × the rate
+            audio = resample(audio, round(SAMPLE_RATE * speed), SAMPLE_RATE)
+        if rng.random() < self.narrowband_prob:
+            audio = resample(resample(audio, SAMPLE_RATE, SAMPLE_RATE // 2), SAMPLE_RATE // 2, SAMPLE_RATE)
+        return np.ascontiguousarray(audio, dtype=np.float32)
 
 
 def collate(items: list[tuple[torch.Tensor, torch.Tensor, int]]) -> dict[str, torch.Tensor]:

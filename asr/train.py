@@ -165,7 +165,7 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
         world_size=world)
     if len(sampler) == 0:
         raise TrainError(f"{manifests[0]}: no utterance fits the duration limits")
-    dataset = AsrDataset(train_utts, tokenizer)
+    dataset = AsrDataset(train_utts, tokenizer, tc.speed_perturb, tc.narrowband_prob, tc.seed)
     total_steps = tc.max_steps or tc.epochs * len(sampler)
 
     # ---- model and optimiser ----
@@ -269,6 +269,7 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
     model.train()
     while step < total_steps and (tc.max_steps > 0 or epoch < tc.epochs):
         sampler.load_state_dict({"epoch": epoch, "position": position})
+        dataset.epoch = epoch
         loader = torch.utils.data.DataLoader(
             dataset, batch_sampler=sampler, collate_fn=collate, num_workers=tc.num_workers,
             pin_memory=device.type == "cuda", generator=loader_gen, persistent_workers=False)

@@ -66,3 +66,31 @@ def test_collate_pads():
     b = collate(items)
     assert b["wav"].shape == (2, 5) and b["wav_lens"].tolist() == [5, 3]
     assert b["targets"].tolist() == [[1, 2], [3, 0]] and b["target_lens"].tolist() == [2, 1]
+
+
+def test_waveform_augmentation(tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    from asr.data import AsrDataset, Utterance
+    from asr.text import CharTokenizer
+
+    t = np.arange(16000) / 16000
+    sf.write(tmp_path / "a.wav", (0.3 * np.sin(2 * np.pi * 440 * t) + 0.3 * np.sin(2 * np.pi * 6000 * t)), 16000)
+    utts = [Utterance(str(i), str(tmp_path / "a.wav"), 1.0, "a") for i in range(40)]
+    plain = AsrDataset(utts, CharTokenizer())
+    assert len(plain[0][0]) == 16000
+    aug = AsrDataset(utts, CharTokenizer(), speed_perturb=0.1, narrowband_prob=0.5, seed=3)
+    lengths = {len(aug[i][0]) for i in range(40)}
+    assert lengths == {14546, 16000, 17778}  # 1.1×, 1×, 0.9× the speed
+    assert all(torch.equal(aug[i][0], aug[i][0]) for i in range(5))  # deterministic per (seed, epoch, item)
+
+    def high_band(x):  # fraction of energy above 4.5 kHz
+        spec = np.abs(np.fft.rfft(x.numpy())) ** 2
+        return spec[int(len(spec) * 4500 / 8000):].sum() / spec.sum()
+
+    bands = [high_band(aug[i][0]) for i in range(40)]
+    assert sum(b < 1e-3 for b in bands) >= 10 and sum(b > 0.3 for b in bands) >= 10
+    before = [aug[i][0] for i in range(40)]
+    aug.epoch = 1
+    assert any(not torch.equal(b, aug[i][0]) for i, b in enumerate(before))  # a new draw each epoch

@@ -42,12 +42,12 @@ def test_librispeech_recipe_on_a_generated_fixture(tmp_path, espeak):
     assert again.stderr.count("done already") == 6
 
 
-def test_digits_recipe_on_a_synthesised_fsdd(tmp_path, espeak):
+def fake_fsdd(root):
+    """A small FSDD-layout folder: three espeak-ng "speakers" saying each digit twice."""
     import soundfile as sf
 
     from asr.synth import Voice, synthesize
 
-    root = tmp_path / "fsdd"
     (root / "recordings").mkdir(parents=True)
     digits = "zero one two three four five six seven eight nine".split()
     rows = []
@@ -60,6 +60,11 @@ def test_digits_recipe_on_a_synthesised_fsdd(tmp_path, espeak):
                 rows.append({"id": f"{d}_{spk}_{take}", "audio": rel, "text": word, "speaker": spk,
                              "duration": len(audio) / 16000})
     (root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return root
+
+
+def test_digits_recipe_on_a_synthesised_fsdd(tmp_path, espeak):
+    root = fake_fsdd(tmp_path / "fsdd")
     exp = tmp_path / "exp"
     run_recipe("digits", "--fsdd", str(root), "--test-speakers", "carl", "--exp-dir", str(exp),
                "--config", str(ROOT / "conf/tiny.yaml"), "--train-args", "train.max_steps=30")
@@ -67,3 +72,27 @@ def test_digits_recipe_on_a_synthesised_fsdd(tmp_path, espeak):
     assert "| test | greedy |" in results and "| 20 |" in results
     train = (exp / "data/train.jsonl").read_text()
     assert "carl" not in train and "anna" in train
+
+
+def test_synth_recipe_end_to_end(tmp_path, espeak):
+    text = tmp_path / "sentences.txt"
+    text.write_text("\n".join(SENTENCES) + "\n")
+    fsdd = fake_fsdd(tmp_path / "fsdd")
+    exp = tmp_path / "exp"
+    run_recipe("synth", "--text", str(text), "--fsdd", str(fsdd), "--fsdd-test-speakers", "carl",
+               "--exp-dir", str(exp), "--num-train", "24",
+               "--num-digits", "12", "--num-dev", "4", "--num-test", "4", "--config", str(ROOT / "conf/tiny.yaml"),
+               "--train-args", "train.max_steps=10 train.speed_perturb=0.1 train.narrowband_prob=0.5")
+    results = (exp / "RESULTS.md").read_text()
+    for s in ("dev", "test", "fsdd_test"):
+        for d in ("greedy", "beam", "beam+lm"):
+            assert f"| {s} | {d} |" in results
+    assert "| fsdd_test | beam+digits |" in results
+    digits = [json.loads(line)["text"] for line in (exp / "data/digits.jsonl").read_text().splitlines()]
+    assert len(digits) == 12 and all(set(t.split()) <= set("zero one two three four five six seven eight nine".split())
+                                     for t in digits)
+    lexicon = (exp / "data/lm_digits/lexicon.txt").read_text().split("\n")
+    assert sorted(line.split("\t")[0] for line in lexicon if line) == sorted(
+        "zero one two three four five six seven eight nine".split())
+    log = (exp / "log.txt").read_text()
+    assert "train utts" in log and "carl" not in (exp / "data/fsdd/train.jsonl").read_text()

@@ -3,12 +3,14 @@
 # Free Spoken Digit Dataset, train, decode with greedy / beam / beam + word 3-gram LM, and score.
 #   recipes/synth/run.sh --text ../shared/data/text/sentences.txt --fsdd ../shared/data/fsdd --exp-dir exp/synth
 cd "$(dirname "$0")/../.."
-recipe_opts="text fsdd exp_dir config num_train num_dev num_test noise_prob seed workers train_args"
+recipe_opts="text fsdd fsdd_test_speakers exp_dir config num_train num_digits num_dev num_test noise_prob seed workers train_args"
 text=""                      # sentences, one per line (required)
 fsdd=""                      # optional FSDD folder; its held-out speaker becomes a test set
+fsdd_test_speakers=george    # held out from training (comma-separated)
 exp_dir=exp/synth
 config=conf/default.yaml
-num_train=10000
+num_train=30000
+num_digits=8000             # spoken digit strings (1-4 digits) in the training voices; 0 = none
 num_dev=300
 num_test=600
 noise_prob=0.3
@@ -22,6 +24,11 @@ data=$exp_dir/data
 if run_stage 0 "synthesise train/dev/test"; then
   $ASR synth --text "$text" --out-dir $data/corpus --split train --voices train --num-utts $num_train \
     --max-sentences 2 --noise-prob $noise_prob --seed $seed --workers $workers
+  if [ "$num_digits" -gt 0 ]; then
+    printf '%s\n' zero one two three four five six seven eight nine > $data/digits.txt
+    $ASR synth --text $data/digits.txt --sentences all --out-dir $data/corpus --split digits --voices train \
+      --num-utts $num_digits --max-sentences 4 --noise-prob $noise_prob --seed $((seed + 2)) --workers $workers
+  fi
   $ASR synth --text "$text" --out-dir $data/corpus --split dev --voices eval --num-utts $num_dev --max-sentences 2 \
     --seed $((seed + 100)) --workers $workers
   $ASR synth --text "$text" --out-dir $data/corpus --split test --voices eval --num-utts $num_test --max-sentences 2 \
@@ -31,17 +38,21 @@ fi
 
 if run_stage 1 "manifests"; then
   for s in train dev test; do $ASR prepare --root $data/corpus --split $s --out $data/$s.jsonl; done
-  [ -z "$fsdd" ] || $ASR prepare --root "$fsdd" --fsdd-out-dir $data/fsdd --test-speakers george
+  [ "$num_digits" -eq 0 ] || $ASR prepare --root $data/corpus --split digits --out $data/digits.jsonl
+  [ -z "$fsdd" ] || $ASR prepare --root "$fsdd" --fsdd-out-dir $data/fsdd --test-speakers $fsdd_test_speakers
   stage_done 1
 fi
 
 if run_stage 2 "word 3-gram LM and lexicon from the training sentences (evaluation sentences held out)"; then
   $ASR lm --text "$text" --exclude-held-out --order 3 --out-dir $data/lm
+  # A digit grammar for the FSDD test (the task's vocabulary, like a Vosk grammar): from the FSDD training transcripts.
+  [ -z "$fsdd" ] || $ASR lm --text $data/fsdd/train.jsonl --order 2 --out-dir $data/lm_digits
   stage_done 2
 fi
 
 if run_stage 3 "train"; then
-  extra=""; [ -z "$fsdd" ] || extra=$data/fsdd/train.jsonl
+  extra=""; [ "$num_digits" -eq 0 ] || extra=$data/digits.jsonl
+  [ -z "$fsdd" ] || extra="$extra $data/fsdd/train.jsonl"
   $ASR train --config $config --train $data/train.jsonl $extra --valid $data/dev.jsonl --exp-dir $exp_dir $train_args
   stage_done 3
 fi
@@ -50,6 +61,8 @@ if run_stage 4 "decode"; then
   sets="dev=$data/dev.jsonl test=$data/test.jsonl"
   [ -z "$fsdd" ] || sets="$sets fsdd_test=$data/fsdd/test.jsonl"
   decode_sets $exp_dir/best.pt $data/lm/lexicon.txt $data/lm/lm.arpa $sets
+  [ -z "$fsdd" ] || $ASR evaluate --model $exp_dir/best.pt --manifest $data/fsdd/test.jsonl \
+    --out $exp_dir/decode/fsdd_test_beam+digits --lm $data/lm_digits/lm.arpa --lexicon $data/lm_digits/lexicon.txt | tail -n 1
   stage_done 4
 fi
 
