@@ -2,7 +2,7 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SYSTEM_PKGS := espeak-ng flite sox chromium chromium-driver
+SYSTEM_PKGS := espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts sox chromium chromium-driver
 
 .PHONY: demo test test-all deps venv clean
 

@@ -118,7 +118,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--sentences", choices=["train", "held-out", "all"], default=None,
                    help="which part of the text to draw from (default: train for train voices, held-out for eval)")
     s.add_argument("--num-utts", type=int, required=True)
-    s.add_argument("--engines", default="espeak,flite", help="comma-separated: espeak, flite")
+    s.add_argument("--engines", default="espeak,flite", help="comma-separated: espeak, flite, festival")
+    s.add_argument("--engine-share", default="", metavar="ENGINE=FRACTION,…",
+                   help="fraction of utterances per engine, e.g. flite=0.2,festival=0.1 (default: equal per voice)")
     s.add_argument("--max-voices", type=int, default=0, help="use only this many voices (0 = all)")
     s.add_argument("--max-sentences", type=int, default=3, help="sentences joined per utterance (1..N)")
     s.add_argument("--noise-prob", type=float, default=0.0, help="fraction of utterances with added noise")
@@ -404,8 +406,15 @@ def cmd_synth(args: argparse.Namespace) -> int:
     if args.max_voices:
         pick = np.random.default_rng(args.seed).permutation(len(voices))[: args.max_voices]
         voices = [voices[i] for i in sorted(pick)]
+    share = {}
+    for item in filter(None, args.engine_share.split(",")):
+        engine, _, frac = item.partition("=")
+        try:
+            share[engine.strip()] = float(frac)
+        except ValueError:
+            raise ValueError(f"--engine-share: expected ENGINE=FRACTION, got {item!r}") from None
     n = make_split(args.out_dir, args.split, voices, text, args.num_utts, args.seed, args.max_sentences,
-                   args.noise_prob, workers=args.workers)
+                   args.noise_prob, workers=args.workers, engine_share=share or None)
     print(f"{Path(args.out_dir) / args.split}: {n} utterances from {len(voices)} voices")
     return 0
 

@@ -2,7 +2,8 @@
 
 ``<out>/<split>/<spk>/<chapter>/<spk>-<chapter>-<utt>.flac`` plus ``<spk>-<chapter>.trans.txt``, deterministic from a
 seed. Each voice is one speaker; training and evaluation voices never overlap (``Voice.is_eval``), and evaluation
-sentences are drawn from a held-out part of the text. Engines: espeak-ng (7 English accents × ~90 variants) and flite.
+sentences are drawn from a held-out part of the text. Engines: espeak-ng (7 English accents × ~90 variants), flite and
+festival (Debian's festvox voices).
 """
 
 from __future__ import annotations
@@ -23,9 +24,12 @@ from .text import normalize_text
 
 ESPEAK_ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-rp", "en-gb-x-gbcwmd", "en-029")
 FLITE_VOICES = ("kal", "kal16", "awb", "rms", "slt")
+# festvox-kallpc16k, festvox-kdlpc16k (which installs ked_diphone) and festvox-us-slt-hts.
+FESTIVAL_VOICES = ("kal_diphone", "ked_diphone", "cmu_us_slt_arctic_hts")
 # Voices reserved for evaluation: never in training data.
 EVAL_ESPEAK_VARIANTS = frozenset("AnxiousAndy Lee Marco Mike david f1 f4 grandma gustave linda norbert quincy".split())
 EVAL_FLITE_VOICES = frozenset({"rms"})
+EVAL_FESTIVAL_VOICES = frozenset({"ked_diphone"})
 # Novelty variants that do not sound like speech.
 SKIP_ESPEAK_VARIANTS = frozenset({"whisper", "whisperf", "Demonic", "UniRobot", "anikaRobot", "Tweaky", "croak"})
 
@@ -36,13 +40,15 @@ class SynthError(RuntimeError):
 
 @dataclass(frozen=True)
 class Voice:
-    engine: str  # "espeak" or "flite"
-    name: str  # espeak: "<accent>+<variant>"; flite: voice name
+    engine: str  # "espeak", "flite" or "festival"
+    name: str  # espeak: "<accent>+<variant>"; flite, festival: voice name
 
     @property
     def is_eval(self) -> bool:
         if self.engine == "flite":
             return self.name in EVAL_FLITE_VOICES
+        if self.engine == "festival":
+            return self.name in EVAL_FESTIVAL_VOICES
         return self.name.split("+")[-1] in EVAL_ESPEAK_VARIANTS
 
 
@@ -63,11 +69,17 @@ def list_voices(engines: tuple[str, ...] = ("espeak", "flite")) -> list[Voice]:
         voices += [Voice("espeak", f"{a}+{v}") for a in ESPEAK_ACCENTS for v in variants]
     if "flite" in engines and shutil.which("flite"):
         voices += [Voice("flite", v) for v in FLITE_VOICES]
+    if "festival" in engines and shutil.which("text2wave"):
+        installed = {p.name for p in Path("/usr/share/festival/voices").glob("*/*")}
+        voices += [Voice("festival", v) for v in FESTIVAL_VOICES if v in installed]
     return voices
 
 
 def synthesize(text: str, voice: Voice, rate: float = 1.0, pitch: float = 1.0) -> np.ndarray:
-    """Speak ``text`` → (N,) float32 at 16 kHz. ``rate`` and ``pitch`` scale the engine's defaults."""
+    """Speak ``text`` → (N,) float32 at 16 kHz. ``rate`` and ``pitch`` scale the engine's defaults.
+
+    festival takes ``rate`` for its diphone voices only (the HTS voice ignores it) and ignores ``pitch``.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "out.wav"
         if voice.engine == "espeak":
@@ -77,9 +89,12 @@ def synthesize(text: str, voice: Voice, rate: float = 1.0, pitch: float = 1.0) -
             cmd = ["flite", "-voice", voice.name, "--setf", f"duration_stretch={1 / rate:.3f}",
                    "--setf", f"int_f0_target_mean={int(100 * pitch) if voice.name != 'slt' else int(170 * pitch)}",
                    "-t", text, "-o", str(wav)]
+        elif voice.engine == "festival":
+            cmd = ["text2wave", "-eval", f"(voice_{voice.name})", "-eval",
+                   f"(Parameter.set 'Duration_Stretch {1 / rate:.3f})", "-o", str(wav)]
         else:
             raise SynthError(f"unknown engine {voice.engine}")
-        res = subprocess.run(cmd, capture_output=True, text=True)
+        res = subprocess.run(cmd, capture_output=True, text=True, input=text if voice.engine == "festival" else None)
         if res.returncode != 0 or not wav.exists():
             raise SynthError(f"{voice.engine} {voice.name} failed: {res.stderr.strip()[:200]}")
         audio = load_audio(wav)
@@ -148,25 +163,45 @@ def _run_job(job: _Job) -> tuple[str, str]:
         return job.path, str(e)
 
 
+def voice_probabilities(voices: list[Voice], engine_share: dict[str, float]) -> np.ndarray:
+    """(len(voices),) probabilities: each engine in ``engine_share`` gets its share, split equally over its voices;
+    the voices of the other engines share what is left equally."""
+    engines = {v.engine for v in voices}
+    for engine in engine_share:
+        if engine not in engines:
+            raise SynthError(f"engine share for {engine}, but no {engine} voice in this split")
+    rest = 1.0 - sum(engine_share.values())
+    others = sum(v.engine not in engine_share for v in voices)
+    if rest < -1e-9 or (rest > 1e-9 and others == 0) or (others and rest <= 1e-9):
+        raise SynthError(f"engine shares {engine_share} leave {rest:.2f} for {others} other voices")
+    count = {e: sum(v.engine == e for v in voices) for e in engine_share}
+    p = np.array([engine_share[v.engine] / count[v.engine] if v.engine in engine_share else rest / others
+                  for v in voices])
+    return p / p.sum()
+
+
 def make_split(
     out_dir: str | Path, split: str, voices: list[Voice], sentences: list[str], num_utts: int, seed: int,
     max_sentences: int = 3, noise_prob: float = 0.0, snr_range: tuple[float, float] = (5.0, 30.0), workers: int = 2,
-    jitter: float = 0.12, first_speaker: int = 1000,
+    jitter: float = 0.12, first_speaker: int = 1000, engine_share: dict[str, float] | None = None,
 ) -> int:
     """Synthesise ``num_utts`` utterances in LibriSpeech layout under ``out_dir/split``. Idempotent.
 
     Each utterance joins 1..``max_sentences`` random sentences, spoken by a random voice from ``voices`` with random
     rate and pitch (±``jitter``), with noise added at a random SNR with probability ``noise_prob``.
+    ``engine_share`` (e.g. ``{"flite": 0.2}``) gives an engine's voices that fraction of the utterances together;
+    the other voices share the rest equally. Without it every voice is equally likely.
     Returns the number of utterances written.
     """
     if not voices:
         raise SynthError(f"no voices for split {split}")
+    p_voice = voice_probabilities(voices, engine_share) if engine_share else None
     rng = np.random.default_rng([seed, int(hashlib.md5(split.encode()).hexdigest()[:8], 16)])
     root = Path(out_dir) / split
     trans: dict[Path, list[str]] = {}
     jobs = []
     for u in range(num_utts):
-        vi = int(rng.integers(len(voices)))
+        vi = int(rng.integers(len(voices))) if p_voice is None else int(rng.choice(len(voices), p=p_voice))
         n_sent = int(rng.integers(1, max_sentences + 1))
         text = " ".join(sentences[int(i)] for i in rng.integers(len(sentences), size=n_sent)).upper()
         rate, pitch = (float(x) for x in rng.uniform(1 - jitter, 1 + jitter, 2))

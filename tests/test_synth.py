@@ -1,0 +1,40 @@
+"""asr.synth: voice inventory, engine shares, and each engine's output."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from asr.synth import SynthError, Voice, list_voices, synthesize, voice_probabilities
+
+
+def test_training_and_evaluation_voices_are_disjoint(espeak):
+    voices = list_voices(("espeak", "flite", "festival"))
+    train = {v for v in voices if not v.is_eval}
+    held = {v for v in voices if v.is_eval}
+    assert train and held and not train & held
+    assert Voice("flite", "rms") in held and Voice("espeak", "en-gb-scotland+quincy") in held
+    assert not {v for v in train if v.name.split("+")[-1] in {"Mike", "linda", "rms", "ked_diphone"}}
+
+
+def test_engine_shares():
+    voices = [Voice("espeak", f"en-us+v{i}") for i in range(90)] + [Voice("flite", "kal"), Voice("flite", "awb")]
+    p = voice_probabilities(voices, {"flite": 0.25})
+    assert p[-2:].sum() == pytest.approx(0.25) and p[0] == pytest.approx(0.75 / 90)
+    with pytest.raises(SynthError, match="no festival voice"):
+        voice_probabilities(voices, {"festival": 0.1})
+    with pytest.raises(SynthError, match="leave"):
+        voice_probabilities(voices, {"flite": 1.2})
+
+
+@pytest.mark.parametrize("engine,name", [("espeak", "en-us+m3"), ("flite", "slt"), ("festival", "kal_diphone"),
+                                         ("festival", "cmu_us_slt_arctic_hts")])
+def test_each_engine_speaks(espeak, engine, name):
+    if shutil.which({"espeak": "espeak-ng", "flite": "flite", "festival": "text2wave"}[engine]) is None:
+        pytest.skip(f"{engine} is not installed (make deps installs it)")
+    if Voice(engine, name) not in list_voices((engine,)):
+        pytest.skip(f"{engine} voice {name} is not installed (make deps installs it)")
+    slow, fast = (synthesize("the cat sat on the mat", Voice(engine, name), rate=r) for r in (0.8, 1.25))
+    assert slow.dtype == np.float32 and 0.6 < len(fast) / 16000 < 4 and np.abs(fast).max() > 0.05
+    if name != "cmu_us_slt_arctic_hts":  # the HTS voice has no rate control
+        assert len(slow) > 1.2 * len(fast)
