@@ -63,9 +63,10 @@ def default_model_path(streaming: bool = False) -> Path:
     return path
 
 
-def extend_word_ends(times: list[tuple[float, float]], audio: np.ndarray, range_db: float = 30.0
-                     ) -> list[tuple[float, float]]:
-    """Move each word's end forward while the audio still sounds (CTC emits a long vowel once, early).
+def refine_word_times(times: list[tuple[float, float]], audio: np.ndarray, range_db: float = 30.0
+                      ) -> list[tuple[float, float]]:
+    """Fit CTC word spans to the sound: move each start past leading silence (a first token's span can swallow the
+    pause before it) and each end forward while the audio still sounds (CTC emits a long vowel once, early).
 
     A 10 ms frame sounds when its energy is within ``range_db`` of the word's loudest frame and above the segment's
     noise floor; an end never passes the next word's start.
@@ -83,9 +84,12 @@ def extend_word_ends(times: list[tuple[float, float]], audio: np.ndarray, range_
             out.append((a, b))
             continue
         thr = max(e[f0:f].max() - range_db, floor)
+        start = f0
+        while start < f - 1 and e[start] <= thr:
+            start += 1
         while f < limit and e[f] > thr:
             f += 1
-        out.append((a, max(b, f / 100)))
+        out.append((max(a, start / 100), max(b, f / 100)))
     return out
 
 
@@ -126,7 +130,7 @@ class Recognizer:
 
     def _words(self, log_probs: torch.Tensor, hyp: Hypothesis, offset: float, audio: np.ndarray | None = None
                ) -> list[Word]:
-        """Words of ``hyp`` with times: CTC forced alignment, then word ends extended over the sounding tail."""
+        """Words of ``hyp`` with times: CTC forced alignment, then fitted to the sound (``refine_word_times``)."""
         import torchaudio.functional as AF
 
         if not hyp.tokens:
@@ -147,7 +151,7 @@ class Recognizer:
                 cur = []
         times = [(g[0][1] * self.frame_shift + FRAME_CENTER, g[-1][2] * self.frame_shift + FRAME_CENTER) for g in groups]
         if audio is not None:
-            times = extend_word_ends(times, audio)
+            times = refine_word_times(times, audio)
         return [Word("".join(tokens[c[0]] for c in g), round(offset + a, 3), round(offset + b, 3),
                      round(float(np.mean([c[3] for c in g])), 3)) for g, (a, b) in zip(groups, times)]
 
