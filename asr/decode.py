@@ -1,4 +1,5 @@
-"""CTC decoding: greedy, and beam search through torchaudio's flashlight decoder (lexicon-free, or lexicon + word n-gram LM).
+"""CTC decoding: greedy, and beam search: our CTC prefix search without a lexicon (asr/prefix_search.py), torchaudio's
+flashlight decoder with a lexicon and word n-gram LM or with hotwords.
 
 Both take log-probs (B, T, V) and lengths (B,) and return one :class:`Hypothesis` per utterance.
 """
@@ -9,6 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .hotwords import CharBiasLM, WordBiasLM, lexicon_with_hotwords
@@ -22,6 +24,7 @@ class DecodeOptions:
     decoder: str = "greedy"  # "greedy" or "beam"
     beam_size: int = 32  # hypotheses kept per frame
     beam_size_token: int = 8  # tokens considered per frame (0 = all); 8 measured 3x faster than all, same WER
+    token_min_logp: float = -5.0  # lexicon-free search: tokens less likely than this in a frame are not tried
     beam_threshold: float = 25.0  # prune hypotheses scoring this far below the best
     lexicon: str | None = None  # lexicon file ("word w o r d |" per line); required with a word LM
     lm: str | None = None  # ARPA or KenLM binary word n-gram LM
@@ -29,7 +32,7 @@ class DecodeOptions:
     word_score: float = 0.0  # insertion bonus per word
     unk_score: float = float("-inf")  # score of out-of-lexicon words (lexicon mode)
     hotwords: tuple[tuple[str, float], ...] = ()  # (word, bonus per character) pairs, see asr/hotwords.py
-    log_add: bool = True  # merge hypotheses with the same text by log-sum-exp (True) or max (False)
+    log_add: bool = True  # flashlight (lexicon, hotwords): merge equal-text hypotheses by log-sum-exp, not max
 
 
 @dataclass(frozen=True)
@@ -62,11 +65,12 @@ def greedy_search(log_probs: torch.Tensor, lens: torch.Tensor, tokenizer: CharTo
 
 
 class BeamSearchDecoder:
-    """Flashlight CTC beam search (``torchaudio.models.decoder.ctc_decoder``).
+    """CTC beam search.
 
-    Without a lexicon it searches over characters (no LM); with a lexicon it searches over words and, given ``lm``,
+    Without a lexicon it searches over characters (no LM) with :func:`asr.prefix_search.prefix_beam_search`. With a
+    lexicon it searches over words with flashlight (``torchaudio.models.decoder.ctc_decoder``) and, given ``lm``,
     adds ``lm_weight`` × the n-gram log-probability and ``word_score`` per word. ``hotwords`` bias either search
-    (asr/hotwords.py).
+    through flashlight (asr/hotwords.py).
     """
 
     def __init__(self, tokenizer: CharTokenizer, opts: DecodeOptions) -> None:
@@ -80,6 +84,10 @@ class BeamSearchDecoder:
                 raise FileNotFoundError(f"{p}: no such {name} file")
         self.tokenizer = tokenizer
         self.lexicon = bool(opts.lexicon)
+        self.opts = opts
+        self.decoder = None
+        if not opts.lexicon and not opts.hotwords:
+            return  # prefix search
         fl_tokens = [FL_SPACE if t == SPACE else t for t in tokenizer.tokens]
         kw = dict(
             tokens=fl_tokens, nbest=1, beam_size=opts.beam_size, beam_size_token=opts.beam_size_token or None,
@@ -113,6 +121,8 @@ class BeamSearchDecoder:
         """(B, T, V), (B,) → B hypotheses."""
         emissions = log_probs.detach().float().cpu()
         lens = lens.detach().cpu().to(torch.int32)
+        if self.decoder is None:
+            return [self._prefix_search(emissions[b, : int(lens[b])].numpy()) for b in range(len(lens))]
         if self.lexicon:
             # Lexicon spellings end with the word separator, but a CTC model trained on "a b" never emits a final
             # space: append one certain separator frame so the last word completes (log 1 = 0 changes no score).
@@ -139,6 +149,21 @@ class BeamSearchDecoder:
             text = normalize_text(" ".join(h.words)) if h.words else self.tokenizer.decode([t for t, _ in keep])
             hyps.append(Hypothesis(text, [t for t, _ in keep], [s for _, s in keep], float(h.score)))
         return hyps
+
+
+    def _prefix_search(self, emissions: np.ndarray) -> Hypothesis:
+        """(T, V) log-probs → the best hypothesis, without leading or trailing separators."""
+        from .prefix_search import prefix_beam_search  # numba: imported (and compiled) on first use
+
+        o, tok = self.opts, self.tokenizer
+        r = prefix_beam_search(emissions, tok.blank, tok.space, o.beam_size, o.beam_size_token, o.token_min_logp,
+                               o.beam_threshold)
+        keep = list(zip(r.tokens, r.frames))
+        while keep and keep[0][0] == tok.space:
+            keep.pop(0)
+        while keep and keep[-1][0] == tok.space:
+            keep.pop()
+        return Hypothesis(tok.decode([t for t, _ in keep]), [t for t, _ in keep], [f for _, f in keep], r.score)
 
 
 def make_decoder(tokenizer: CharTokenizer, opts: DecodeOptions):

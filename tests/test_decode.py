@@ -1,9 +1,13 @@
+import itertools
 import math
 
+import numpy as np
+import pytest
 import torch
 
 from asr.decode import BeamSearchDecoder, DecodeOptions, greedy_search
 from asr.lm import build_lm
+from asr.prefix_search import prefix_beam_search
 from asr.text import CharTokenizer
 
 TOK = CharTokenizer()
@@ -57,3 +61,44 @@ def test_beam_with_lexicon_and_lm_fixes_spelling(tmp_path):
     assert greedy_search(lp, lens, TOK)[0].text == "the cet sat"
     opts = DecodeOptions("beam", beam_size=16, lexicon=str(lexicon), lm=str(arpa), lm_weight=1.0)
     assert BeamSearchDecoder(TOK, opts)(lp, lens)[0].text == "the cat sat"
+
+
+def label_posteriors(lp: np.ndarray, blank: int = 0) -> dict[tuple[int, ...], float]:
+    """Every label sequence's probability, summed over all its alignments by enumeration. lp: (T, V)."""
+    probs: dict[tuple[int, ...], float] = {}
+    for path in itertools.product(range(lp.shape[1]), repeat=lp.shape[0]):
+        labels = tuple(c for i, c in enumerate(path) if c != blank and (i == 0 or c != path[i - 1]))
+        probs[labels] = probs.get(labels, 0.0) + math.exp(sum(lp[t, c] for t, c in enumerate(path)))
+    return probs
+
+
+def test_prefix_search_is_exact_without_pruning():
+    for seed in range(6):
+        lp = torch.log_softmax(torch.randn(6, 4, generator=torch.Generator().manual_seed(seed)) * 2, -1).numpy()
+        probs = label_posteriors(lp)
+        best = max(probs, key=probs.get)
+        r = prefix_beam_search(lp, blank=0, word_sep=1, beam_size=200, beam_size_token=0, token_min_logp=-1e9,
+                               beam_threshold=1e9, recombine=False)
+        assert tuple(r.tokens) == best
+        assert r.score == pytest.approx(math.log(probs[best]), abs=1e-6)
+        assert len(r.frames) == len(r.tokens) and r.frames == sorted(r.frames) and all(0 <= f < 6 for f in r.frames)
+
+
+def test_prefix_search_with_recombination_finds_the_best_sequence():
+    found = 0
+    for seed in range(20):
+        lp = torch.log_softmax(torch.randn(7, 4, generator=torch.Generator().manual_seed(100 + seed)) * 2, -1).numpy()
+        probs = label_posteriors(lp)
+        found += tuple(prefix_beam_search(lp, blank=0, word_sep=1, beam_size=8).tokens) == max(probs, key=probs.get)
+    assert found >= 19
+
+
+def test_beam_sums_alignments_where_greedy_does_not():
+    # Two frames, P(blank) = 0.6 and P(a) = 0.4 in each: the best path is blank-blank (""), but "a" has
+    # probability 0.4·0.4 + 0.4·0.6 + 0.6·0.4 = 0.64 against 0.36.
+    lp = torch.full((1, 2, len(TOK)), -30.0)
+    lp[0, :, 0], lp[0, :, TOK.index["a"]] = math.log(0.6), math.log(0.4)
+    lens = torch.tensor([2])
+    assert greedy_search(lp, lens, TOK)[0].text == ""
+    (h,) = BeamSearchDecoder(TOK, DecodeOptions("beam", beam_size=4))(lp, lens)
+    assert h.text == "a" and h.timesteps == [0] and h.score == pytest.approx(math.log(0.64), abs=1e-4)

@@ -1,9 +1,11 @@
-"""Beam search: our decoder (flashlight, as configured by asr.decode) versus pyctcdecode, on the same log-probs.
+"""Beam search: our decoder (asr.decode's lexicon-free prefix search) versus pyctcdecode, on the same log-probs.
 
-The log-probs are the default model's on ``--manifest`` (computed once, outside the timing). Both decoders search
+The log-probs are the default model's on ``--manifest`` (computed once, outside the timing). The decoders search
 without a lexicon or LM at the same beam size; the table gives decode time, the speed ratio and WER of each, for a
-few pruning settings of ours (``beam_size_token``: tokens tried per frame; ``beam_threshold``: hypotheses this far
-below the best are dropped). pyctcdecode pins numpy<2, so install it without its pins (it works with numpy 2):
+few pruning settings of ours (``beam_size_token``: tokens tried per frame; ``token_min_logp``: tokens less likely
+than this are not tried; ``beam_threshold``: hypotheses this far below the best are dropped), and for torchaudio's
+flashlight decoder, which we used before. pyctcdecode pins numpy<2, so install it without its pins (it works with
+numpy 2):
 
     .venv/bin/pip install --no-deps pyctcdecode pygtrie
     python tools/bench_beam.py --manifest exp/synth/data/dev.jsonl --num 300 --beam-size 32
@@ -19,9 +21,21 @@ import torch
 
 from asr.audio import load_audio
 from asr.data import read_manifest
-from asr.decode import BeamSearchDecoder, DecodeOptions, greedy_search
+from asr.decode import FL_SPACE, BeamSearchDecoder, DecodeOptions, greedy_search
 from asr.metrics import wer
+from asr.text import BLANK, SPACE
 from asr.transcribe import DEFAULT_MODEL, load_model
+
+
+def flashlight(tokenizer, beam_size: int) -> BeamSearchDecoder:
+    """asr's beam decoder with torchaudio's lexicon-free flashlight search in place of the prefix search."""
+    from torchaudio.models.decoder import ctc_decoder
+
+    dec = BeamSearchDecoder(tokenizer, DecodeOptions("beam", beam_size=beam_size))
+    tokens = [FL_SPACE if t == SPACE else t for t in tokenizer.tokens]
+    dec.decoder = ctc_decoder(lexicon=None, lm=None, tokens=tokens, nbest=1, beam_size=beam_size, beam_size_token=8,
+                              beam_threshold=25.0, log_add=True, blank_token=BLANK, sil_token=FL_SPACE)
+    return dec
 
 
 def main() -> None:
@@ -30,9 +44,8 @@ def main() -> None:
     p.add_argument("--num", type=int, default=300)
     p.add_argument("--model", default=str(DEFAULT_MODEL))
     p.add_argument("--beam-size", type=int, default=32)
-    p.add_argument("--settings", default="0:25:max,0:25:sum,8:25:sum,8:12:sum,4:10:sum",
-                   help="our settings to try, beam_size_token:beam_threshold:merge (0 = all tokens; merge: max or "
-                        "sum, how hypotheses with the same text combine)")
+    p.add_argument("--settings", default="8:-10:25,8:-5:25,0:-1000:1000",
+                   help="our settings to try, beam_size_token:token_min_logp:beam_threshold (0 = all tokens)")
     args = p.parse_args()
     torch.set_num_threads(1)
     rec = load_model(args.model)
@@ -63,15 +76,18 @@ def main() -> None:
     except ImportError:
         ref_time = None
         print("pyctcdecode is not installed: see this script's docstring")
+    decoders = []
     for setting in args.settings.split(","):
-        tok, thr, merge = setting.split(":")
-        opts = DecodeOptions("beam", beam_size=args.beam_size, beam_size_token=int(tok), beam_threshold=float(thr),
-                             log_add=merge == "sum")
-        dec = BeamSearchDecoder(rec.tokenizer, opts)
-        dec(emissions[0][None], torch.tensor([len(emissions[0])]))  # warm-up
+        tok, min_logp, thr = setting.split(":")
+        opts = DecodeOptions("beam", beam_size=args.beam_size, beam_size_token=int(tok),
+                             token_min_logp=float(min_logp), beam_threshold=float(thr))
+        name = f"asr (tokens {int(tok) or 'all'}, min logp {min_logp}, threshold {thr})"
+        decoders.append((name, BeamSearchDecoder(rec.tokenizer, opts)))
+    decoders.append(("flashlight (tokens 8, threshold 25, log-add)", flashlight(rec.tokenizer, args.beam_size)))
+    for name, dec in decoders:
+        dec(emissions[0][None], torch.tensor([len(emissions[0])]))  # warm-up (and numba's compilation)
         t0 = time.perf_counter()
         hyps = [dec(e[None], torch.tensor([len(e)]))[0].text for e in emissions]
-        name = f"asr (tokens {int(tok) or 'all'}, threshold {thr}, {merge})"
         rows.append((name, time.perf_counter() - t0, wer(refs, hyps)))
     print(f"{'decoder':<40} {'seconds':>8} {'ms/utt':>7} {'speed-up':>9} {'WER':>7}")
     for name, secs, w in rows:
