@@ -80,7 +80,7 @@ def test_synth_recipe_end_to_end(tmp_path, espeak):
     fsdd = fake_fsdd(tmp_path / "fsdd")
     exp = tmp_path / "exp"
     run_recipe("synth", "--text", str(text), "--fsdd", str(fsdd), "--fsdd-test-speakers", "carl",
-               "--exp-dir", str(exp), "--num-train", "24",
+               "--exp-dir", str(exp), "--num-train", "24", "--num-natural", "6", "--fsdd-repeat", "2",
                "--num-digits", "12", "--num-dev", "4", "--num-test", "4", "--config", str(ROOT / "conf/tiny.yaml"),
                "--train-args", "train.max_steps=10 train.speed_perturb=0.1 train.narrowband_prob=0.5")
     results = (exp / "RESULTS.md").read_text()
@@ -94,5 +94,8 @@ def test_synth_recipe_end_to_end(tmp_path, espeak):
     lexicon = (exp / "data/lm_digits/lexicon.txt").read_text().split("\n")
     assert sorted(line.split("\t")[0] for line in lexicon if line) == sorted(
         "zero one two three four five six seven eight nine".split())
-    log = (exp / "log.txt").read_text()
-    assert "train utts" in log and "carl" not in (exp / "data/fsdd/train.jsonl").read_text()
+    assert len((exp / "data/train2.jsonl").read_text().splitlines()) == 6
+    fsdd_train = (exp / "data/fsdd/train.jsonl").read_text()
+    assert "carl" not in fsdd_train
+    # sentences + natural-voice sentences + digit strings + the FSDD training speakers twice
+    assert f"{24 + 6 + 12 + 2 * len(fsdd_train.splitlines())} train utts" in (exp / "log.txt").read_text()

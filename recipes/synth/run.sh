@@ -3,13 +3,17 @@
 # Free Spoken Digit Dataset, train, decode with greedy / beam / beam + word 3-gram LM, and score.
 #   recipes/synth/run.sh --text ../shared/data/text/sentences.txt --fsdd ../shared/data/fsdd --exp-dir exp/synth
 cd "$(dirname "$0")/../.."
-recipe_opts="text fsdd fsdd_test_speakers exp_dir config num_train num_digits num_dev num_test noise_prob seed workers train_args"
+recipe_opts="text fsdd fsdd_test_speakers fsdd_repeat exp_dir config num_train num_natural natural_share num_digits num_dev num_test
+  noise_prob seed workers train_args"
 text=""                      # sentences, one per line (required)
 fsdd=""                      # optional FSDD folder; its held-out speaker becomes a test set
 fsdd_test_speakers=george    # held out from training (comma-separated)
+fsdd_repeat=3                # the FSDD training recordings are real speech: list them this many times per epoch
 exp_dir=exp/synth
 config=conf/default.yaml
 num_train=30000
+num_natural=8000             # more sentence utterances, weighted towards the natural-sounding flite/festival voices
+natural_share=flite=0.25,festival=0.25
 num_digits=8000             # spoken digit strings (1-4 digits) in the training voices; 0 = none
 num_dev=300
 num_test=600
@@ -24,6 +28,11 @@ data=$exp_dir/data
 if run_stage 0 "synthesise train/dev/test"; then
   $ASR synth --text "$text" --out-dir $data/corpus --split train --voices train --num-utts $num_train \
     --max-sentences 2 --noise-prob $noise_prob --seed $seed --workers $workers
+  if [ "$num_natural" -gt 0 ]; then
+    $ASR synth --text "$text" --out-dir $data/corpus --split train2 --voices train --engines espeak,flite,festival \
+      --engine-share $natural_share --num-utts $num_natural --max-sentences 2 --noise-prob $noise_prob \
+      --seed $((seed + 6)) --workers $workers
+  fi
   if [ "$num_digits" -gt 0 ]; then
     printf '%s\n' zero one two three four five six seven eight nine > $data/digits.txt
     $ASR synth --text $data/digits.txt --sentences all --out-dir $data/corpus --split digits --voices train \
@@ -39,6 +48,7 @@ fi
 if run_stage 1 "manifests"; then
   for s in train dev test; do $ASR prepare --root $data/corpus --split $s --out $data/$s.jsonl; done
   [ "$num_digits" -eq 0 ] || $ASR prepare --root $data/corpus --split digits --out $data/digits.jsonl
+  [ "$num_natural" -eq 0 ] || $ASR prepare --root $data/corpus --split train2 --out $data/train2.jsonl
   [ -z "$fsdd" ] || $ASR prepare --root "$fsdd" --fsdd-out-dir $data/fsdd --test-speakers $fsdd_test_speakers
   stage_done 1
 fi
@@ -52,7 +62,8 @@ fi
 
 if run_stage 3 "train"; then
   extra=""; [ "$num_digits" -eq 0 ] || extra=$data/digits.jsonl
-  [ -z "$fsdd" ] || extra="$extra $data/fsdd/train.jsonl"
+  [ "$num_natural" -eq 0 ] || extra="$extra $data/train2.jsonl"
+  [ -z "$fsdd" ] || for _ in $(seq "$fsdd_repeat"); do extra="$extra $data/fsdd/train.jsonl"; done
   $ASR train --config $config --train $data/train.jsonl $extra --valid $data/dev.jsonl --exp-dir $exp_dir $train_args
   stage_done 3
 fi
