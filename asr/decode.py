@@ -140,16 +140,20 @@ class BeamSearchDecoder:
             h = res[0]
             tokens = [int(t) for t in h.tokens]
             steps = [int(t) for t in h.timesteps]
-            keep = [(t, s) for t, s in zip(tokens, steps) if t != self.tokenizer.blank]
             # Flashlight puts separators at both ends; keep the ids of real characters and inner spaces only.
-            while keep and keep[0][0] == self.tokenizer.space:
-                keep.pop(0)
-            while keep and keep[-1][0] == self.tokenizer.space:
-                keep.pop()
+            keep = self._strip_separators([(t, s) for t, s in zip(tokens, steps) if t != self.tokenizer.blank])
             text = normalize_text(" ".join(h.words)) if h.words else self.tokenizer.decode([t for t, _ in keep])
             hyps.append(Hypothesis(text, [t for t, _ in keep], [s for _, s in keep], float(h.score)))
         return hyps
 
+    def _strip_separators(self, steps: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """(token, frame) pairs without leading or trailing word separators."""
+        a, b = 0, len(steps)
+        while a < b and steps[a][0] == self.tokenizer.space:
+            a += 1
+        while b > a and steps[b - 1][0] == self.tokenizer.space:
+            b -= 1
+        return steps[a:b]
 
     def _prefix_search(self, emissions: np.ndarray) -> Hypothesis:
         """(T, V) log-probs → the best hypothesis, without leading or trailing separators."""
@@ -158,11 +162,7 @@ class BeamSearchDecoder:
         o, tok = self.opts, self.tokenizer
         r = prefix_beam_search(emissions, tok.blank, tok.space, o.beam_size, o.beam_size_token, o.token_min_logp,
                                o.beam_threshold)
-        keep = list(zip(r.tokens, r.frames))
-        while keep and keep[0][0] == tok.space:
-            keep.pop(0)
-        while keep and keep[-1][0] == tok.space:
-            keep.pop()
+        keep = self._strip_separators(list(zip(r.tokens, r.frames)))
         return Hypothesis(tok.decode([t for t, _ in keep]), [t for t, _ in keep], [f for _, f in keep], r.score)
 
 

@@ -105,13 +105,7 @@ def _search(lp, blank, sep, beam, k_tok, min_logp, threshold, recombine):  # noq
     g_key = np.empty(m_max, np.uint64)
     cands = np.empty(V, np.int64)
     cand_lp = np.empty(V)
-    n_pb = np.empty(beam)
-    n_pnb = np.empty(beam)
-    n_last = np.empty(beam, np.int64)
-    n_h = np.empty(beam, np.uint64)
-    n_word = np.empty(beam, np.uint64)
-    n_prev = np.empty(beam, np.uint64)
-    n_node = np.empty(beam, np.int64)
+    new_node = np.empty(beam, np.int64)
     for t in range(T):
         row = lp[t]
         nc = 0
@@ -190,25 +184,25 @@ def _search(lp, blank, sep, beam, k_tok, min_logp, threshold, recombine):  # noq
                     g_tot[o] = neg
                 b += 1
             a = b
-        # The new beam: the best groups within the threshold.
+        # The new beam: the best groups within the threshold. The entries hold copies of everything but the tree
+        # node, so the beam's arrays can be overwritten in place; the nodes go through a buffer.
         order = np.argsort(-g_tot[:g])
         n_new = 0
         for q in order:
             if n_new == beam or g_tot[q] < best - threshold:
                 break
             r = g_rep[q]
-            n_pb[n_new], n_pnb[n_new], n_last[n_new] = g_pb[q], g_pnb[q], e_last[r]
-            n_h[n_new], n_word[n_new], n_prev[n_new] = e_h[r], e_word[r], e_prev[r]
+            pb[n_new], pnb[n_new], last[n_new] = g_pb[q], g_pnb[q], e_last[r]
+            h[n_new], word[n_new], prev[n_new] = e_h[r], e_word[r], e_prev[r]
             if r >= n:  # a new prefix: a new tree node
                 parent[n_nodes], label[n_nodes], frame[n_nodes] = node[e_src[r]], e_last[r], t
-                n_node[n_new] = n_nodes
+                new_node[n_new] = n_nodes
                 n_nodes += 1
             else:
-                n_node[n_new] = node[r]
+                new_node[n_new] = node[r]
             n_new += 1
         n = n_new
-        pb[:n], pnb[:n], last[:n], h[:n] = n_pb[:n], n_pnb[:n], n_last[:n], n_h[:n]
-        word[:n], prev[:n], node[:n] = n_word[:n], n_prev[:n], n_node[:n]
+        node[:n] = new_node[:n]
     best_i = 0
     best = neg
     for i in range(n):
