@@ -109,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     cm.add_argument("--out", required=True)
     cm.add_argument("--max-utts", type=int, default=2000, help="random sample size")
 
-    s = add("synth", "Synthesise a speech corpus in LibriSpeech layout with offline TTS (espeak-ng, flite).")
+    s = add("synth", "Synthesise a speech corpus in LibriSpeech layout with offline TTS engines.")
     s.add_argument("--text", required=True, help="sentences, one per line")
     s.add_argument("--out-dir", required=True)
     s.add_argument("--split", required=True, help="split folder name, e.g. train, dev, test")
@@ -118,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--sentences", choices=["train", "held-out", "all"], default=None,
                    help="which part of the text to draw from (default: train for train voices, held-out for eval)")
     s.add_argument("--num-utts", type=int, required=True)
-    s.add_argument("--engines", default="espeak,flite", help="comma-separated: espeak, flite, festival")
+    s.add_argument("--engines", default="espeak,flite", help="comma-separated: espeak, flite, festival, mbrola, pico, piper")
     s.add_argument("--engine-share", default="", metavar="ENGINE=FRACTION,…",
                    help="fraction of utterances per engine, e.g. flite=0.2,festival=0.1 (default: equal per voice)")
     s.add_argument("--max-voices", type=int, default=0, help="use only this many voices (0 = all)")

@@ -37,6 +37,9 @@ class FeatureConfig:
     freq_width: int = 15  # maximum width of each frequency mask (bins)
     time_masks: int = 2  # number of time masks per utterance
     time_width: float = 0.05  # maximum width of each time mask, as a fraction of the utterance length
+    # Voice augmentation, applied in training only, to the log-mel before CMVN (0 = off)
+    warp: float = 0.0  # scale each utterance's frequencies by a factor in [1 - warp, 1 + warp] (VTLP), e.g. 0.1
+    eq_db: float = 0.0  # add a smooth random spectral envelope of up to +-eq_db dB per utterance, e.g. 6
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Acoustic front end, owned by the model: log-mel, global CMVN, SpecAugment.
+"""Acoustic front end, owned by the model: log-mel, global CMVN, voice augmentation, SpecAugment.
 
 Frames are computed without centre padding, so frame ``t`` covers samples ``[t*hop, t*hop + win)`` and depends only on the
 utterance itself: a padded batch gives the same features as each utterance alone, and streaming gives the same frames as
@@ -7,6 +7,7 @@ offline processing.
 
 from __future__ import annotations
 
+import math
 from typing import Iterable
 
 import torch
@@ -51,6 +52,12 @@ class LogMel(nn.Module):
             spec = self.mel(wav.float())  # (B, n_mels, T)
             feats = torch.log(spec.clamp(min=LOG_FLOOR)).transpose(1, 2)
         return feats, num_frames(wav_lens, self.win, self.hop)
+
+    def centres_hz(self) -> torch.Tensor:
+        """(n_mels,) centre frequency of each mel filter (its weighted mean frequency)."""
+        fb = self.mel.mel_scale.fb  # (n_freqs, n_mels)
+        freqs = torch.linspace(0, SAMPLE_RATE / 2, fb.shape[0])
+        return (fb * freqs.unsqueeze(1)).sum(0) / fb.sum(0)
 
 
 class GlobalCMVN(nn.Module):
@@ -101,6 +108,49 @@ class SpecAugment(nn.Module):
             t0 = (torch.rand(B, 1, device=dev) * (lens.to(dev).unsqueeze(1) - w).clamp(min=0).float()).long()
             keep &= ~((t_idx >= t0) & (t_idx < t0 + w)).unsqueeze(2)
         return feats * keep
+
+
+class VoiceAugment(nn.Module):
+    """Make each training utterance sound like another voice: warp its frequency axis and reshape its spectral envelope.
+
+    - Warp (vocal tract length perturbation): bin ``m`` takes the log-mel value at frequency ``centre[m] / alpha``,
+      ``alpha`` uniform in ``[1 - warp, 1 + warp]`` per utterance, interpolated between neighbouring bins.
+    - Envelope: three Gaussian bumps (random centre, width 4-16 bins, gain within +-eq_db dB) plus a linear tilt
+      within +-eq_db dB from the lowest to the highest bin, added to the log power.
+
+    Works on log-mel before CMVN and is active in training mode only. (B, T, F) → (B, T, F).
+    """
+
+    BUMPS = 3
+
+    def __init__(self, cfg: FeatureConfig, centres_hz: torch.Tensor) -> None:
+        super().__init__()
+        self.warp, self.eq_db = cfg.warp, cfg.eq_db
+        self.register_buffer("centres", centres_hz.float(), persistent=False)
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        if not self.training or (self.warp == 0 and self.eq_db == 0):
+            return feats
+        B, T, F = feats.shape
+        dev = feats.device
+        if self.warp:
+            alpha = 1 + self.warp * (2 * torch.rand(B, 1, device=dev) - 1)
+            src_hz = self.centres.unsqueeze(0) / alpha  # (B, F): where each output bin reads from
+            hi = torch.searchsorted(self.centres, src_hz.contiguous()).clamp(1, F - 1)
+            lo = hi - 1
+            frac = ((src_hz - self.centres[lo]) / (self.centres[hi] - self.centres[lo])).clamp(0, 1)
+            frac = frac.unsqueeze(1)
+            feats = (torch.gather(feats, 2, lo.unsqueeze(1).expand(B, T, F)) * (1 - frac)
+                     + torch.gather(feats, 2, hi.unsqueeze(1).expand(B, T, F)) * frac)
+        if self.eq_db:
+            bins = torch.arange(F, device=dev, dtype=feats.dtype)
+            centre = torch.rand(B, self.BUMPS, 1, device=dev) * F
+            width = 4 + 12 * torch.rand(B, self.BUMPS, 1, device=dev)
+            gain = self.eq_db * (2 * torch.rand(B, self.BUMPS, 1, device=dev) - 1)
+            env = (gain * torch.exp(-0.5 * ((bins - centre) / width) ** 2)).sum(1)  # (B, F) in dB
+            env = env + self.eq_db * (2 * torch.rand(B, 1, device=dev) - 1) * (bins / (F - 1) - 0.5)
+            feats = feats + (env * (math.log(10) / 10)).unsqueeze(1)  # dB of power → natural log
+        return feats
 
 
 @torch.no_grad()

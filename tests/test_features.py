@@ -3,7 +3,7 @@ import numpy as np
 import torch
 
 from asr.config import FeatureConfig
-from asr.features import LogMel, compute_cmvn_stats, num_frames
+from asr.features import LogMel, VoiceAugment, compute_cmvn_stats, num_frames
 
 
 def test_frame_count_formula():
@@ -31,3 +31,24 @@ def test_cmvn_stats_normalise():
     assert count == feats.shape[0]
     z = (feats - mean) / std
     assert z.mean(0).abs().max() < 1e-3 and (z.std(0) - 1).abs().max() < 1e-2
+
+
+def test_voice_augment_warps_frequencies_and_reshapes_envelope():
+    logmel = LogMel(FeatureConfig())
+    centres = logmel.centres_hz()
+    t = torch.arange(16000) / 16000
+    feats, _ = logmel(torch.sin(2 * np.pi * 1000 * t)[None], torch.tensor([16000]))  # a 1 kHz tone
+    feats = feats.expand(32, -1, -1).contiguous()
+    warp = VoiceAugment(FeatureConfig(warp=0.2), centres).train()
+    torch.manual_seed(0)
+    peaks = centres[warp(feats).mean(1).argmax(1)]  # (32,) frequency of the loudest bin per utterance
+    step = float((centres[1:] - centres[:-1]).max())
+    assert peaks.min() >= 800 - step and peaks.max() <= 1200 + step
+    assert (peaks < 930).any() and (peaks > 1070).any()  # moved both ways, not just blurred
+    assert torch.equal(warp.eval()(feats), feats)  # training only
+
+    eq = VoiceAugment(FeatureConfig(eq_db=6), centres).train()
+    delta_db = (eq(feats) - feats) * 10 / np.log(10)  # (B, T, F), the same for every frame
+    assert torch.allclose(delta_db, delta_db[:, :1], atol=1e-4)
+    assert delta_db.abs().max() <= 3 * 6 + 6 / 2 + 1e-3 and delta_db.abs().amax((1, 2)).min() > 0.5
+    assert delta_db[:, 0].diff(dim=1).abs().max() < 3  # smooth: under 3 dB between neighbouring bins

@@ -81,10 +81,11 @@ def test_synth_recipe_end_to_end(tmp_path, espeak):
     exp = tmp_path / "exp"
     run_recipe("synth", "--text", str(text), "--fsdd", str(fsdd), "--fsdd-test-speakers", "carl",
                "--exp-dir", str(exp), "--num-train", "24", "--num-natural", "6", "--fsdd-repeat", "2",
-               "--num-digits", "12", "--num-dev", "4", "--num-test", "4", "--config", str(ROOT / "conf/tiny.yaml"),
+               "--num-digits", "12", "--num-dev", "4", "--num-test", "4", "--num-test-natural", "4",
+               "--config", str(ROOT / "conf/tiny.yaml"),
                "--train-args", "train.max_steps=10 train.speed_perturb=0.1 train.narrowband_prob=0.5")
     results = (exp / "RESULTS.md").read_text()
-    for s in ("dev", "test", "fsdd_test"):
+    for s in ("dev", "test", "test_natural", "fsdd_test"):
         for d in ("greedy", "beam", "beam+lm"):
             assert f"| {s} | {d} |" in results
     assert "| fsdd_test | beam+digits |" in results
@@ -95,6 +96,8 @@ def test_synth_recipe_end_to_end(tmp_path, espeak):
     assert sorted(line.split("\t")[0] for line in lexicon if line) == sorted(
         "zero one two three four five six seven eight nine".split())
     assert len((exp / "data/train2.jsonl").read_text().splitlines()) == 6
+    natural_voices = (exp / "data/corpus/test_natural/VOICES.txt").read_text().split()
+    assert {"rms", "ked_diphone", "us3", "en-GB"} <= set(natural_voices)
     fsdd_train = (exp / "data/fsdd/train.jsonl").read_text()
     assert "carl" not in fsdd_train
     # sentences + natural-voice sentences + digit strings + the FSDD training speakers twice

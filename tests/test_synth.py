@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pytest
 
-from asr.synth import SynthError, Voice, list_voices, synthesize, voice_probabilities
+from asr.synth import SynthError, Voice, list_voices, make_split, synthesize, voice_probabilities
 
 
 def test_training_and_evaluation_voices_are_disjoint(espeak):
@@ -15,6 +15,8 @@ def test_training_and_evaluation_voices_are_disjoint(espeak):
     assert train and held
     assert Voice("flite", "rms") in held and Voice("espeak", "en-gb-scotland+quincy") in held
     assert Voice("festival", "ked_diphone").is_eval and not Voice("festival", "kal_diphone").is_eval
+    assert Voice("mbrola", "us3").is_eval and Voice("pico", "en-GB").is_eval
+    assert not Voice("mbrola", "us1").is_eval and not Voice("pico", "en-US").is_eval and not Voice("piper", "joe").is_eval
     assert not {v for v in train if v.name.split("+")[-1] in {"Mike", "linda", "rms", "ked_diphone"}}
 
 
@@ -29,13 +31,34 @@ def test_engine_shares():
 
 
 @pytest.mark.parametrize("engine,name", [("espeak", "en-us+m3"), ("flite", "slt"), ("festival", "kal_diphone"),
-                                         ("festival", "cmu_us_slt_arctic_hts")])
+                                         ("festival", "cmu_us_slt_arctic_hts"), ("mbrola", "us1"), ("pico", "en-US"),
+                                         ("piper", "joe")])
 def test_each_engine_speaks(espeak, engine, name):
-    if shutil.which({"espeak": "espeak-ng", "flite": "flite", "festival": "text2wave"}[engine]) is None:
-        pytest.skip(f"{engine} is not installed (make deps installs it)")
-    if Voice(engine, name) not in list_voices((engine,)):
+    try:
+        installed = list_voices((engine,))
+    except SynthError as e:
+        pytest.skip(f"{e} (make deps and make venv install it)")
+    if Voice(engine, name) not in installed:
         pytest.skip(f"{engine} voice {name} is not installed (make deps installs it)")
     slow, fast = (synthesize("the cat sat on the mat", Voice(engine, name), rate=r) for r in (0.8, 1.25))
-    assert slow.dtype == np.float32 and 0.6 < len(fast) / 16000 < 4 and np.abs(fast).max() > 0.05
+    assert slow.dtype == np.float32 and 0.6 < len(fast) / 16000 < 4 and 0.05 < np.abs(fast).max() <= 1
     if name != "cmu_us_slt_arctic_hts":  # the HTS voice has no rate control
         assert len(slow) > 1.2 * len(fast)
+
+
+def test_unknown_engine_is_an_error():
+    with pytest.raises(SynthError, match="unknown engine.*nosuch"):
+        list_voices(("espeak", "nosuch"))
+
+
+def test_split_refuses_other_settings(espeak, tmp_path):
+    """Existing files are never re-synthesised, so a split made with other settings must not be added to."""
+    voices = [Voice("espeak", "en-us+m3"), Voice("espeak", "en-gb+f2")]
+    text = ["the cat sat on the mat", "a dog barked", "it rained all day"]
+    assert make_split(tmp_path, "s", voices, text, 2, seed=1, workers=1) == 2
+    assert make_split(tmp_path, "s", voices, text, 3, seed=1, workers=1) == 3  # more utterances: the same split
+    assert len(list((tmp_path / "s").rglob("*.flac"))) == 3
+    with pytest.raises(SynthError, match="seed changed"):
+        make_split(tmp_path, "s", voices, text, 3, seed=2, workers=1)
+    with pytest.raises(SynthError, match="voices changed"):
+        make_split(tmp_path, "s", voices[:1], text, 3, seed=1, workers=1)
