@@ -40,6 +40,7 @@ class FeatureConfig:
     # Voice augmentation, applied in training only, to the log-mel before CMVN (0 = off)
     warp: float = 0.0  # scale each utterance's frequencies by a factor in [1 - warp, 1 + warp] (VTLP), e.g. 0.1
     eq_db: float = 0.0  # add a smooth random spectral envelope of up to +-eq_db dB per utterance, e.g. 6
+    highpass_hz: float = 0.0  # a random high-pass (Butterworth, order 1-4, cutoff up to highpass_hz) per utterance, e.g. 300
 
 
 @dataclass

@@ -117,19 +117,23 @@ class VoiceAugment(nn.Module):
       ``alpha`` uniform in ``[1 - warp, 1 + warp]`` per utterance, interpolated between neighbouring bins.
     - Envelope: three Gaussian bumps (random centre, width 4-16 bins, gain within +-eq_db dB) plus a linear tilt
       within +-eq_db dB from the lowest to the highest bin, added to the log power.
+    - Microphone: the power response of a Butterworth high-pass, order 1-4, cutoff uniform in ``[0, highpass_hz]``,
+      floored at ``-HIGHPASS_FLOOR_DB`` (real recordings keep a noise floor), added to the log power. Many microphones
+      and recording chains cut the low frequencies that studio-like training audio keeps.
 
     Works on log-mel before CMVN and is active in training mode only. (B, T, F) → (B, T, F).
     """
 
     BUMPS = 3
+    HIGHPASS_FLOOR_DB = 40.0
 
     def __init__(self, cfg: FeatureConfig, centres_hz: torch.Tensor) -> None:
         super().__init__()
-        self.warp, self.eq_db = cfg.warp, cfg.eq_db
+        self.warp, self.eq_db, self.highpass_hz = cfg.warp, cfg.eq_db, cfg.highpass_hz
         self.register_buffer("centres", centres_hz.float(), persistent=False)
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
-        if not self.training or (self.warp == 0 and self.eq_db == 0):
+        if not self.training or (self.warp == 0 and self.eq_db == 0 and self.highpass_hz == 0):
             return feats
         B, T, F = feats.shape
         dev = feats.device
@@ -150,6 +154,12 @@ class VoiceAugment(nn.Module):
             env = (gain * torch.exp(-0.5 * ((bins - centre) / width) ** 2)).sum(1)  # (B, F) in dB
             env = env + self.eq_db * (2 * torch.rand(B, 1, device=dev) - 1) * (bins / (F - 1) - 0.5)
             feats = feats + (env * (math.log(10) / 10)).unsqueeze(1)  # dB of power → natural log
+        if self.highpass_hz:
+            cutoff = self.highpass_hz * torch.rand(B, 1, device=dev)
+            order = torch.randint(1, 5, (B, 1), device=dev)
+            ratio = cutoff / self.centres.clamp(min=1.0).unsqueeze(0)  # (B, F)
+            gain_db = (-10 * torch.log10(1 + ratio ** (2 * order))).clamp(min=-self.HIGHPASS_FLOOR_DB)
+            feats = feats + (gain_db * (math.log(10) / 10)).to(feats.dtype).unsqueeze(1)
         return feats
 
 

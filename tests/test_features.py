@@ -52,3 +52,20 @@ def test_voice_augment_warps_frequencies_and_reshapes_envelope():
     assert torch.allclose(delta_db, delta_db[:, :1], atol=1e-4)
     assert delta_db.abs().max() <= 3 * 6 + 6 / 2 + 1e-3 and delta_db.abs().amax((1, 2)).min() > 0.5
     assert delta_db[:, 0].diff(dim=1).abs().max() < 3  # smooth: under 3 dB between neighbouring bins
+
+
+def test_voice_augment_highpass_cuts_low_frequencies_only():
+    logmel = LogMel(FeatureConfig())
+    centres = logmel.centres_hz()
+    feats = torch.randn(64, 5, len(centres))
+    hp = VoiceAugment(FeatureConfig(highpass_hz=400), centres).train()
+    torch.manual_seed(0)
+    delta_db = (hp(feats) - feats) * 10 / np.log(10)  # (B, T, F): the filter's power response per utterance
+    assert torch.allclose(delta_db, delta_db[:, :1], atol=1e-4)
+    gain = delta_db[:, 0]  # (B, F)
+    assert gain.max() <= 1e-5 and gain.min() >= -VoiceAugment.HIGHPASS_FLOOR_DB - 1e-3
+    assert (gain.diff(dim=1) >= -1e-4).all()  # rises with frequency
+    assert gain[:, centres > 2000].min() > -0.2  # the speech band above 2 kHz is untouched
+    low = gain[:, 1]  # the second bin, around 80 Hz
+    assert low.min() < -30 and low.max() > -3  # some utterances lose their low end, some keep it
+    assert torch.equal(hp.eval()(feats), feats)  # training only
