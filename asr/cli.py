@@ -440,7 +440,13 @@ COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "transcribe": cmd_tran
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    # argparse takes positionals in one run: overrides after a later option (`--exp-dir X a.b=1`) end up here.
+    if extra and getattr(args, "overrides", None) is not None and all("=" in e and not e.startswith("-") for e in extra):
+        args.overrides += extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     from .audio import AudioError
     from .checkpoint import CheckpointError
     from .config import ConfigError

@@ -38,6 +38,15 @@ def test_unknown_config_key(tmp_path):
     one_line_error(res, "unknown key 'model.colour'")
 
 
+def test_overrides_anywhere(tmp_path):
+    m = tmp_path / "m.jsonl"
+    res = run_asr("train", "--train", m, "--valid", m, "model.hidden=64", "--exp-dir", tmp_path / "e", "model.layers=1",
+                  "--print-config")
+    assert "hidden: 64" in res.stdout and "layers: 1" in res.stdout
+    res = run_asr("train", "--train", m, "--valid", m, "--exp-dir", tmp_path / "e", "--colour", check=False)
+    assert res.returncode == 2 and "unrecognized arguments: --colour" in res.stderr and "Traceback" not in res.stderr
+
+
 def test_bad_manifest_line(tmp_path):
     m = tmp_path / "m.jsonl"
     m.write_text(json.dumps({"id": "a", "audio": "a.wav", "duration": 1, "text": "x"}) + "\n{oops\n")
