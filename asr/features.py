@@ -146,20 +146,21 @@ class VoiceAugment(nn.Module):
             frac = frac.unsqueeze(1)
             feats = (torch.gather(feats, 2, lo.unsqueeze(1).expand(B, T, F)) * (1 - frac)
                      + torch.gather(feats, 2, hi.unsqueeze(1).expand(B, T, F)) * frac)
+        env_db = torch.zeros(B, F, device=dev)  # the utterance's added envelope, in dB of power
         if self.eq_db:
             bins = torch.arange(F, device=dev, dtype=feats.dtype)
             centre = torch.rand(B, self.BUMPS, 1, device=dev) * F
             width = 4 + 12 * torch.rand(B, self.BUMPS, 1, device=dev)
             gain = self.eq_db * (2 * torch.rand(B, self.BUMPS, 1, device=dev) - 1)
-            env = (gain * torch.exp(-0.5 * ((bins - centre) / width) ** 2)).sum(1)  # (B, F) in dB
-            env = env + self.eq_db * (2 * torch.rand(B, 1, device=dev) - 1) * (bins / (F - 1) - 0.5)
-            feats = feats + (env * (math.log(10) / 10)).unsqueeze(1)  # dB of power → natural log
+            env_db += (gain * torch.exp(-0.5 * ((bins - centre) / width) ** 2)).sum(1)
+            env_db += self.eq_db * (2 * torch.rand(B, 1, device=dev) - 1) * (bins / (F - 1) - 0.5)
         if self.highpass_hz:
             cutoff = self.highpass_hz * torch.rand(B, 1, device=dev)
             order = torch.randint(1, 5, (B, 1), device=dev)
-            ratio = cutoff / self.centres.clamp(min=1.0).unsqueeze(0)  # (B, F)
-            gain_db = (-10 * torch.log10(1 + ratio ** (2 * order))).clamp(min=-self.HIGHPASS_FLOOR_DB)
-            feats = feats + (gain_db * (math.log(10) / 10)).to(feats.dtype).unsqueeze(1)
+            ratio = cutoff / self.centres.unsqueeze(0)  # (B, F)
+            env_db += (-10 * torch.log10(1 + ratio ** (2 * order))).clamp(min=-self.HIGHPASS_FLOOR_DB)
+        if self.eq_db or self.highpass_hz:
+            feats = feats + (env_db * (math.log(10) / 10)).to(feats.dtype).unsqueeze(1)  # dB of power → natural log
         return feats
 
 
