@@ -62,14 +62,23 @@ def load_checkpoint_model(path: str | Path, device: str | torch.device = "cpu") 
     return model.to(device).eval(), tokenizer, cfg
 
 
-def export_model(src: str | Path, dst: str | Path, **info) -> dict:
+def export_model(src: str | Path, dst: str | Path, fp16: bool = False, **info) -> dict:
     """Write the inference part of checkpoint ``src`` (a training ``best.pt`` or ``last.pt``) to ``dst``.
 
-    ``info`` (e.g. the recipe that trained it) is stored under ``"info"`` with the step and validation scores.
-    Returns that info.
+    ``fp16`` stores the RNN, projection and output weight matrices as float16, halving the file; loading casts them
+    back to float32 (the front end, CMVN and biases stay float32). ``info`` (e.g. the recipe that trained it) is
+    stored under ``"info"`` with the step and validation scores. Returns that info.
     """
     ckpt = read_checkpoint(src)
-    meta = {"trained_steps": ckpt.get("step"), "valid_wer": ckpt.get("valid_wer"), "valid_cer": ckpt.get("valid_cer")}
-    meta.update(info)
-    save_atomic({k: ckpt[k] for k in ("format", "config", "tokenizer", "model")} | {"info": meta}, dst)
+    meta = ckpt.get("info") or {"trained_steps": ckpt.get("step"), "valid_wer": ckpt.get("valid_wer"),
+                                "valid_cer": ckpt.get("valid_cer")}  # an exported checkpoint keeps its info
+    meta = dict(meta) | info
+    weights = dict(ckpt["model"])
+    if fp16:
+        for k, v in weights.items():
+            if v.ndim == 2 and v.is_floating_point() and not k.startswith(("logmel.", "cmvn.")):
+                weights[k] = v.half()
+        meta["weights"] = "float16"
+    out = {k: ckpt[k] for k in ("format", "config", "tokenizer")} | {"model": weights, "info": meta}
+    save_atomic(out, dst)
     return meta

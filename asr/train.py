@@ -10,6 +10,7 @@ rank trains on every ``world_size``-th batch, gradients are averaged, and rank 0
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -22,13 +23,13 @@ import numpy as np
 import torch
 
 from .checkpoint import model_state, read_checkpoint, save_atomic
-from .config import ExperimentConfig, config_to_dict, dump_config
+from .config import ExperimentConfig, config_from_dict, config_to_dict, dump_config
 from .data import AsrDataset, DurationBucketSampler, check_text, collate, read_manifest, seed_everything
 from .decode import DecodeOptions, make_decoder
 from .evaluate import infer
 from .features import compute_cmvn_stats
 from .metrics import cer, wer
-from .model import build_model, count_parameters
+from .model import build_model, count_parameters, widen_state
 from .text import CharTokenizer
 
 CMVN_MAX_UTTS = 1000  # utterances sampled for the global CMVN statistics
@@ -175,12 +176,14 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: lr_lambda(s, cfg.optim.warmup_steps, total_steps, cfg.optim.final_lr_ratio))
     step, epoch, position, best_wer, history = 0, 0, 0, float("inf"), []
+    widened = ""
 
     last = exp_dir / "last.pt"
     if last.exists():
         ckpt = read_checkpoint(last)
+        saved = config_to_dict(config_from_dict(ckpt["config"]))  # fills in keys added since it was written
         for section in ("features", "model"):
-            if ckpt["config"][section] != config_to_dict(cfg)[section]:
+            if saved[section] != config_to_dict(cfg)[section]:
                 raise TrainError(f"{exp_dir}: holds a run with a different '{section}' config; use a new --exp-dir")
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
@@ -191,9 +194,17 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
         resumed = True
     elif tc.init_from:
         ckpt = read_checkpoint(tc.init_from)
-        if ckpt["config"]["model"] != config_to_dict(cfg)["model"]:
-            raise TrainError(f"{tc.init_from}: its model config differs from this run's")
-        model.load_state_dict(ckpt["model"])
+        saved = config_from_dict(ckpt["config"]).model
+        if dataclasses.replace(saved, hidden=cfg.model.hidden) != cfg.model:
+            raise TrainError(f"{tc.init_from}: its model config differs from this run's (other than model.hidden)")
+        state = ckpt["model"]
+        if saved.hidden != cfg.model.hidden:
+            try:
+                state = widen_state(state, saved.hidden, model)
+            except ValueError as e:
+                raise TrainError(f"{tc.init_from}: {e}") from None
+            widened = f"widened {tc.init_from} from {saved.hidden} to {cfg.model.hidden} units per direction"
+        model.load_state_dict(state)
         resumed = False
     else:
         if tc.cmvn:
@@ -209,6 +220,8 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
     if main_rank:
         (exp_dir / "config.yaml").write_text(dump_config(cfg))
     log = Logger(exp_dir, history, enabled=main_rank)
+    if widened:
+        log.line(widened)
     log.line(f"{'resumed at step ' + str(step) if resumed else 'started'}: {count_parameters(model) / 1e6:.2f}M params, "
              f"{len(train_utts)} train utts ({sum(u.duration for u in train_utts) / 3600:.2f} h), {len(sampler)} "
              f"batches/epoch, {total_steps} steps, device {device}, amp {'bf16' if use_amp else 'off'}"

@@ -32,4 +32,28 @@ def test_int8_is_smaller_and_close(three_utterances, tmp_path):
     int8 = run_asr("transcribe", path, "--int8").stdout.strip()
     assert fp32 and cer([fp32], [int8]) < 10.0
     run_asr("export", "--model", DEFAULT, "--out", tmp_path / "q.ts", "--torchscript", "--int8")
-    assert (tmp_path / "q.ts").stat().st_size < DEFAULT.stat().st_size / 3
+    fp32_bytes = 4 * sum(v.numel() for v in model.state_dict().values())  # the bundled file may be float16
+    assert (tmp_path / "q.ts").stat().st_size < fp32_bytes / 3
+
+
+def test_bundled_models_fit_the_size_budget():
+    for path in (ROOT / "asr/assets").glob("*.pt"):
+        assert path.stat().st_size <= 25e6, path
+
+
+def test_fp16_export_halves_the_file_and_keeps_the_outputs(tmp_path):
+    out = tmp_path / "half.pt"
+    run_asr("export", "--model", DEFAULT, "--out", out, "--fp16")
+    assert out.stat().st_size < 0.55 * DEFAULT.stat().st_size
+    ckpt = torch.load(out, weights_only=False)
+    assert ckpt["model"]["rnns.0.fwd.weight_ih_l0"].dtype == torch.float16
+    assert ckpt["model"]["cmvn.mean"].dtype == torch.float32 and ckpt["info"]["weights"] == "float16"
+    full, _, _ = load_checkpoint_model(DEFAULT)
+    half, _, _ = load_checkpoint_model(out)
+    assert half.rnns[0].fwd.weight_ih_l0.dtype == torch.float32
+    torch.manual_seed(0)
+    wav, lens = torch.randn(1, 16000 * 2) * 0.1, torch.tensor([32000])
+    with torch.no_grad():
+        a, _ = full(wav, lens)
+        b, _ = half(wav, lens)
+    assert (a.exp() - b.exp()).abs().max() < 0.02

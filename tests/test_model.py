@@ -3,7 +3,7 @@ import torch
 from torch import nn
 
 from asr.config import load_config
-from asr.model import build_model, reference_lstm, reverse_padded
+from asr.model import build_model, reference_lstm, reverse_padded, widen_state
 
 
 def test_reference_lstm_matches_nn_lstm():
@@ -43,6 +43,26 @@ def test_padded_batch_equals_each_utterance_alone(over):
             alone, n = model(w.unsqueeze(0), torch.tensor([len(w)]))
             assert int(lens[i]) == int(n[0]) == alone.shape[1]
             assert torch.allclose(lp[i, : int(n[0])], alone[0], atol=1e-4)
+
+
+@pytest.mark.parametrize("over", [
+    ["model.rnn_type=lstm"], ["model.rnn_type=gru"], ["model.bidirectional=false"], ["model.proj=24"],
+    ["model.subsampling=conv"],
+])
+def test_widened_model_computes_what_the_narrow_one_did(over):
+    torch.manual_seed(0)
+    narrow = build_model(load_config(None, ["model.hidden=32", "model.layers=3", *over]), 29).eval()
+    wide = build_model(load_config(None, ["model.hidden=48", "model.layers=3", *over]), 29).eval()
+    wide.load_state_dict(widen_state(narrow.state_dict(), 32, wide))
+    wav, lens = torch.randn(2, 12000) * 0.1, torch.tensor([12000, 8000])
+    with torch.no_grad():
+        a, la = narrow(wav, lens)
+        b, lb = wide(wav, lens)
+    assert torch.equal(la, lb) and torch.allclose(a, b, atol=1e-5)
+    # The added units are live (random weights in, zeros out), so training can put them to use.
+    assert wide.rnns[0].fwd.weight_hh_l0[32:48].abs().sum() > 0
+    with pytest.raises(ValueError, match="smaller"):
+        widen_state(wide.state_dict(), 48, narrow)
 
 
 def test_output_length_formula():

@@ -66,6 +66,27 @@ def test_transcribe_cli_and_api(tiny_model, tiny_corpus):
     assert asr.load_model(tiny_model).transcribe(files[0]).text == lines[0]
 
 
+def test_warm_start_into_a_wider_model(tiny_model, tiny_corpus):
+    """train.init_from may widen model.hidden; the wider model starts out decoding as the narrow one did."""
+    m = tiny_corpus / "train.jsonl"
+    exp = tiny_corpus / "wide"
+    run_asr("train", "--config", ROOT / "conf/tiny.yaml", "--train", m, "--valid", m, "--exp-dir", exp,
+            f"train.init_from={tiny_model}", "model.hidden=160", "train.max_steps=2", "optim.lr=1e-7",
+            "train.threads=2")
+    assert "widened" in (exp / "log.txt").read_text()
+    ckpt = torch.load(exp / "last.pt", weights_only=False)
+    assert ckpt["model"]["rnns.0.fwd.weight_hh_l0"].shape == (3 * 160, 160)
+    _, c_old = last_line_scores(run_asr("evaluate", "--model", tiny_model, "--manifest", m, "--out",
+                                        tiny_corpus / "narrow_dec").stdout)
+    _, c_new = last_line_scores(run_asr("evaluate", "--model", exp / "last.pt", "--manifest", m, "--out",
+                                        tiny_corpus / "wide_dec").stdout)
+    assert abs(c_new - c_old) < 1.0, (c_old, c_new)
+    res = run_asr("train", "--config", ROOT / "conf/tiny.yaml", "--train", m, "--valid", m, "--exp-dir",
+                  tiny_corpus / "bad", f"train.init_from={tiny_model}", "model.layers=3", check=False)
+    assert res.returncode != 0 and "model config differs" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1, res.stderr
+
+
 def _train_cmd(corpus, exp):
     m = corpus / "train.jsonl"
     return [sys.executable, "-m", "asr", "train", "--config", str(ROOT / "conf/tiny.yaml"), "--train", str(m),
