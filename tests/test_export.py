@@ -1,6 +1,6 @@
 import torch
 
-from asr.checkpoint import load_checkpoint_model
+from asr.checkpoint import load_checkpoint_model, model_state, save_atomic
 from asr.export import quantize_int8
 from asr.metrics import cer
 from conftest import ROOT, run_asr
@@ -42,13 +42,14 @@ def test_bundled_models_fit_the_size_budget():
 
 
 def test_fp16_export_halves_the_file_and_keeps_the_outputs(tmp_path):
-    out = tmp_path / "half.pt"
-    run_asr("export", "--model", DEFAULT, "--out", out, "--fp16")
-    assert out.stat().st_size < 0.55 * DEFAULT.stat().st_size
+    full, tokenizer, cfg = load_checkpoint_model(DEFAULT)  # float32 once loaded, whatever the file holds
+    fp32, out = tmp_path / "full.pt", tmp_path / "half.pt"
+    save_atomic(model_state(full, cfg, tokenizer), fp32)
+    run_asr("export", "--model", fp32, "--out", out, "--fp16")
+    assert out.stat().st_size < 0.55 * fp32.stat().st_size
     ckpt = torch.load(out, weights_only=False)
     assert ckpt["model"]["rnns.0.fwd.weight_ih_l0"].dtype == torch.float16
     assert ckpt["model"]["cmvn.mean"].dtype == torch.float32 and ckpt["info"]["weights"] == "float16"
-    full, _, _ = load_checkpoint_model(DEFAULT)
     half, _, _ = load_checkpoint_model(out)
     assert half.rnns[0].fwd.weight_ih_l0.dtype == torch.float32
     torch.manual_seed(0)

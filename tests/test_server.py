@@ -46,7 +46,10 @@ def stream_over_ws(addr: str, audio: np.ndarray, rate: int = 16000, fmt: str = "
     msgs = []
     with connect(f"ws://{addr}/ws", open_timeout=30) as ws:
         ws.send(json.dumps({"sample_rate": rate, "format": fmt}))
-        data = (np.clip(audio, -1, 1) * 32767).astype("<i2") if fmt == "pcm_s16le" else audio.astype("<f4")
+        if fmt == "pcm_s16le":  # the inverse of the server's 1/32768: a 16-bit file's samples arrive bit-exact
+            data = np.clip(np.round(audio * 32768), -32768, 32767).astype("<i2")
+        else:
+            data = audio.astype("<f4")
         step = int(frame_s * rate)
         for i in range(0, len(data), step):
             ws.send(data[i: i + step].tobytes())
