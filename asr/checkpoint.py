@@ -49,7 +49,15 @@ def read_checkpoint(path: str | Path) -> dict:
         raise CheckpointError(f"{path}: not a readable checkpoint ({type(e).__name__})") from None
     if not isinstance(ckpt, dict) or "config" not in ckpt or "model" not in ckpt:
         raise CheckpointError(f"{path}: not an asr checkpoint")
+    scales = ckpt.pop("scales", {})  # int8 weight matrices (``export_model(..., weights="int8")``) → float32
+    ckpt["model"] = {k: v.float() * scales[k] if k in scales else v for k, v in ckpt["model"].items()}
     return ckpt
+
+
+def _stored_matrices(weights: dict[str, torch.Tensor]) -> list[str]:
+    """The RNN, projection and output weight matrices; the front end, CMVN and biases stay float32."""
+    return [k for k, v in weights.items()
+            if v.ndim == 2 and v.is_floating_point() and not k.startswith(("logmel.", "cmvn."))]
 
 
 def load_checkpoint_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[CTCModel, CharTokenizer, Any]:
@@ -62,23 +70,30 @@ def load_checkpoint_model(path: str | Path, device: str | torch.device = "cpu") 
     return model.to(device).eval(), tokenizer, cfg
 
 
-def export_model(src: str | Path, dst: str | Path, fp16: bool = False, **info) -> dict:
+def export_model(src: str | Path, dst: str | Path, weights: str = "float32", **info) -> dict:
     """Write the inference part of checkpoint ``src`` (a training ``best.pt`` or ``last.pt``) to ``dst``.
 
-    ``fp16`` stores the RNN, projection and output weight matrices as float16, halving the file; loading casts them
-    back to float32 (the front end, CMVN and biases stay float32). ``info`` (e.g. the recipe that trained it) is
-    stored under ``"info"`` with the step and validation scores. Returns that info.
+    ``weights="float16"`` stores the RNN, projection and output weight matrices as float16 (half the file);
+    ``"int8"`` stores each of those (R, C) matrices as int8 with one float32 scale per row under ``"scales"`` (R, 1),
+    a quarter of the file. Loading turns them back into float32; the front end, CMVN and biases stay float32.
+    ``info`` (e.g. the recipe that trained it) is stored under ``"info"`` with the step and validation scores.
+    Returns that info.
     """
+    if weights not in ("float32", "float16", "int8"):
+        raise ValueError(f"weights must be float32, float16 or int8, not {weights!r}")
     ckpt = read_checkpoint(src)
     meta = ckpt.get("info") or {"trained_steps": ckpt.get("step"), "valid_wer": ckpt.get("valid_wer"),
                                 "valid_cer": ckpt.get("valid_cer")}  # an exported checkpoint keeps its info
     meta = dict(meta) | info
-    weights = dict(ckpt["model"])
-    if fp16:
-        for k, v in weights.items():
-            if v.ndim == 2 and v.is_floating_point() and not k.startswith(("logmel.", "cmvn.")):
-                weights[k] = v.half()
-        meta["weights"] = "float16"
-    out = {k: ckpt[k] for k in ("format", "config", "tokenizer")} | {"model": weights, "info": meta}
-    save_atomic(out, dst)
+    state, scales = dict(ckpt["model"]), {}
+    for k in _stored_matrices(state) if weights != "float32" else []:
+        if weights == "float16":
+            state[k] = state[k].half()
+        else:  # symmetric, per output row: w ≈ q * scale with q in [-127, 127]
+            scales[k] = (state[k].abs().amax(dim=1, keepdim=True) / 127).clamp_min(1e-12)
+            state[k] = (state[k] / scales[k]).round().clamp(-127, 127).to(torch.int8)
+    if weights != "float32":
+        meta["weights"] = weights
+    out = {k: ckpt[k] for k in ("format", "config", "tokenizer")} | {"model": state, "info": meta}
+    save_atomic(out | ({"scales": scales} if scales else {}), dst)
     return meta

@@ -84,8 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--out", required=True)
     ex.add_argument("--torchscript", action="store_true", help="write a traced TorchScript module instead")
     ex.add_argument("--int8", action="store_true", help="with --torchscript: quantise to int8 first")
-    ex.add_argument("--fp16", action="store_true",
-                    help="store the weight matrices as float16 (half the file; loaded back as float32)")
+    store = ex.add_mutually_exclusive_group()
+    store.add_argument("--fp16", action="store_true",
+                       help="store the weight matrices as float16 (half the file; loaded back as float32)")
+    store.add_argument("--int8-weights", action="store_true",
+                       help="store the weight matrices as int8 with a scale per row (a quarter of the file; "
+                            "loaded back as float32)")
     ex.add_argument("--info", nargs="*", default=[], metavar="KEY=VALUE", help="notes stored in the checkpoint")
 
     lm = add("lm", "Build a word n-gram LM (ARPA) and a lexicon from a text file.")
@@ -348,7 +352,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     info = dict(kv.split("=", 1) for kv in args.info if "=" in kv)
     if len(info) != len(args.info):
         raise ValueError("--info takes KEY=VALUE pairs")
-    meta = export_model(args.model, args.out, fp16=args.fp16, **info)
+    weights = "float16" if args.fp16 else "int8" if args.int8_weights else "float32"
+    meta = export_model(args.model, args.out, weights=weights, **info)
     print(f"wrote {args.out} ({Path(args.out).stat().st_size / 1e6:.1f} MB): {meta}")
     return 0
 

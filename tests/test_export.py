@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from asr.checkpoint import load_checkpoint_model, model_state, save_atomic
@@ -41,20 +42,24 @@ def test_bundled_models_fit_the_size_budget():
         assert path.stat().st_size <= 25e6, path
 
 
-def test_fp16_export_halves_the_file_and_keeps_the_outputs(tmp_path):
+@pytest.mark.parametrize("flag, dtype, weights, size_ratio, max_diff", [
+    ("--fp16", torch.float16, "float16", 0.55, 0.02),
+    ("--int8-weights", torch.int8, "int8", 0.3, 0.05),
+])
+def test_smaller_weight_storage_keeps_the_outputs(tmp_path, flag, dtype, weights, size_ratio, max_diff):
     full, tokenizer, cfg = load_checkpoint_model(DEFAULT)  # float32 once loaded, whatever the file holds
-    fp32, out = tmp_path / "full.pt", tmp_path / "half.pt"
+    fp32, out = tmp_path / "full.pt", tmp_path / "small.pt"
     save_atomic(model_state(full, cfg, tokenizer), fp32)
-    run_asr("export", "--model", fp32, "--out", out, "--fp16")
-    assert out.stat().st_size < 0.55 * fp32.stat().st_size
+    run_asr("export", "--model", fp32, "--out", out, flag)
+    assert out.stat().st_size < size_ratio * fp32.stat().st_size
     ckpt = torch.load(out, weights_only=False)
-    assert ckpt["model"]["rnns.0.fwd.weight_ih_l0"].dtype == torch.float16
-    assert ckpt["model"]["cmvn.mean"].dtype == torch.float32 and ckpt["info"]["weights"] == "float16"
-    half, _, _ = load_checkpoint_model(out)
-    assert half.rnns[0].fwd.weight_ih_l0.dtype == torch.float32
+    assert ckpt["model"]["rnns.0.fwd.weight_ih_l0"].dtype == dtype
+    assert ckpt["model"]["cmvn.mean"].dtype == torch.float32 and ckpt["info"]["weights"] == weights
+    small, _, _ = load_checkpoint_model(out)
+    assert small.rnns[0].fwd.weight_ih_l0.dtype == torch.float32
     torch.manual_seed(0)
     wav, lens = torch.randn(1, 16000 * 2) * 0.1, torch.tensor([32000])
     with torch.no_grad():
         a, _ = full(wav, lens)
-        b, _ = half(wav, lens)
-    assert (a.exp() - b.exp()).abs().max() < 0.02
+        b, _ = small(wav, lens)
+    assert (a.exp() - b.exp()).abs().max() < max_diff
