@@ -92,6 +92,7 @@ def export_model(src: str | Path, dst: str | Path, weights: str = "float32", **i
         else:  # symmetric, per output row: w ≈ q * scale with q in [-127, 127]
             scales[k] = (state[k].abs().amax(dim=1, keepdim=True) / 127).clamp_min(1e-12)
             state[k] = (state[k] / scales[k]).round().clamp(-127, 127).to(torch.int8)
+    meta.pop("weights", None)  # re-exporting a float16 or int8 file says what this file holds
     if weights != "float32":
         meta["weights"] = weights
     out = {k: ckpt[k] for k in ("format", "config", "tokenizer")} | {"model": state, "info": meta}
