@@ -10,7 +10,7 @@ import torch
 
 from .config import config_from_dict, config_to_dict
 from .model import CTCModel, build_model
-from .text import CharTokenizer
+from .text import CharTokenizer, tokenizer_from_state
 
 FORMAT_VERSION = 1
 
@@ -64,7 +64,7 @@ def load_checkpoint_model(path: str | Path, device: str | torch.device = "cpu") 
     """Rebuild the model from a checkpoint alone. Returns (model in eval mode, tokenizer, config)."""
     ckpt = read_checkpoint(path)
     cfg = config_from_dict(ckpt["config"])
-    tokenizer = CharTokenizer.from_state_dict(ckpt["tokenizer"])
+    tokenizer = tokenizer_from_state(ckpt["tokenizer"])
     model = build_model(cfg, len(tokenizer))
     model.load_state_dict(ckpt["model"])
     return model.to(device).eval(), tokenizer, cfg

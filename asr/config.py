@@ -54,6 +54,7 @@ class ModelConfig:
     layers: int = 4
     dropout: float = 0.1  # between RNN layers
     proj: int = 0  # optional linear projection after each RNN layer (0 = none)
+    word_pieces: int = 0  # output units: 0 = characters; N = characters plus N word pieces learnt from the train text
 
 
 @dataclass
@@ -221,6 +222,8 @@ def validate(cfg: ExperimentConfig) -> None:
         raise ConfigError("model.subsample_factor must be 4 when model.subsampling is conv")
     if m.subsample_factor < 1 or m.hidden < 1 or m.layers < 1:
         raise ConfigError("model.subsample_factor, model.hidden and model.layers must be >= 1")
+    if m.word_pieces < 0:
+        raise ConfigError("model.word_pieces must be >= 0 (0 = characters)")
     if not 0.0 <= m.dropout < 1.0:
         raise ConfigError("model.dropout must be in [0, 1)")
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .hotwords import CharBiasLM, WordBiasLM, lexicon_with_hotwords
-from .text import BLANK, SPACE, CharTokenizer, normalize_text
+from .text import BLANK, SPACE, CharTokenizer, WordPieceTokenizer, normalize_text
 
 FL_SPACE = "|"  # flashlight's word separator token
 
@@ -26,7 +26,7 @@ class DecodeOptions:
     beam_size_token: int = 8  # tokens considered per frame (0 = all); 8 measured 3x faster than all, same WER
     token_min_logp: float = -5.0  # lexicon-free search: tokens less likely than this in a frame are not tried
     beam_threshold: float = 25.0  # prune hypotheses scoring this far below the best
-    lexicon: str | None = None  # lexicon file ("word w o r d |" per line); required with a word LM
+    lexicon: str | None = None  # lexicon file ("word w o r d |" per line; respelt for word pieces); needed by an LM
     lm: str | None = None  # ARPA or KenLM binary word n-gram LM
     lm_weight: float = 1.5  # tuned on the synthetic dev set: 1.5 beat 0.5 by 3.5 (v1) and 4.1 (v2) WER points
     word_score: float = 0.0  # insertion bonus per word
@@ -94,10 +94,6 @@ class BeamSearchDecoder:
             beam_threshold=opts.beam_threshold, word_score=opts.word_score, unk_score=opts.unk_score, sil_score=0.0,
             log_add=opts.log_add, blank_token=BLANK, sil_token=FL_SPACE, unk_word="<unk>",
         )
-        if not opts.hotwords:
-            self.decoder = ctc_decoder(lexicon=opts.lexicon, lm=opts.lm, lm_weight=opts.lm_weight if opts.lm else 0.0,
-                                       **kw)
-            return
         for word, _ in opts.hotwords:
             if any(c not in tokenizer.index for c in word):
                 raise ValueError(f"hotword '{word}': characters outside the model's alphabet")
@@ -108,10 +104,16 @@ class BeamSearchDecoder:
         from flashlight.lib.text.decoder.kenlm import KenLM
         from flashlight.lib.text.dictionary import create_word_dict, load_words
 
-        weight = opts.lm_weight if opts.lm else 1.0  # flashlight multiplies LM scores, bonus included, by this
         with tempfile.TemporaryDirectory() as tmp:
             lexicon = Path(tmp) / "lexicon.txt"
             bonus = lexicon_with_hotwords(opts.lexicon, opts.hotwords, lexicon)
+            if isinstance(tokenizer, WordPieceTokenizer):
+                respell_lexicon(lexicon, lexicon, tokenizer)
+            if not opts.hotwords:
+                self.decoder = ctc_decoder(lexicon=str(lexicon), lm=opts.lm,
+                                           lm_weight=opts.lm_weight if opts.lm else 0.0, **kw)
+                return
+            weight = opts.lm_weight if opts.lm else 1.0  # flashlight multiplies LM scores, bonus included, by this
             words = create_word_dict(load_words(str(lexicon)))  # the same word ids ctc_decoder assigns
             base = KenLM(opts.lm, words) if opts.lm else None
             self.lm = WordBiasLM({words.get_index(w): b / weight for w, b in bonus.items()}, base)
@@ -164,6 +166,23 @@ class BeamSearchDecoder:
                                o.beam_threshold)
         keep = self._strip_separators(list(zip(r.tokens, r.frames)))
         return Hypothesis(tok.decode([t for t, _ in keep]), [t for t, _ in keep], [f for _, f in keep], r.score)
+
+
+def respell_lexicon(src: str | Path, dst: str | Path, tokenizer: CharTokenizer) -> int:
+    """Write lexicon ``src`` to ``dst`` with each word spelt in ``tokenizer``'s pieces; returns the words kept.
+
+    The words keep their case (LibriSpeech's are upper case); words with letters outside the alphabet are dropped.
+    """
+    out = []
+    for line in Path(src).read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        word = line.split()[0]
+        norm = normalize_text(word)
+        if norm and " " not in norm and norm == word.lower():
+            out.append(f"{word}\t{' '.join(tokenizer.spell(norm))} {FL_SPACE}")
+    Path(dst).write_text("\n".join(out) + "\n", encoding="utf-8")
+    return len(out)
 
 
 def make_decoder(tokenizer: CharTokenizer, opts: DecodeOptions):

@@ -53,15 +53,15 @@ class CharBiasLM(CTCDecoderLM):
         self.is_end: list[bool] = [False]
         for word, boost in hotwords:
             node = 0
-            for ch in word:
-                tok = tokenizer.index[ch]
+            for piece in tokenizer.spell(word):  # letters, or the word pieces a word-piece model spells it with
+                tok = tokenizer.index[piece]
                 if tok not in self.children[node]:
                     self.children[node][tok] = len(self.children)
                     self.children.append({})
                     self.bonus.append(0.0)
                     self.is_end.append(False)
                 node = self.children[node][tok]
-                self.bonus[node] = max(self.bonus[node], boost)
+                self.bonus[node] = max(self.bonus[node], boost * len(piece))
             self.is_end[node] = True
         self.states: dict[CTCDecoderLMState, tuple[int, float]] = {}  # state → (trie node or -1, bonus so far)
 

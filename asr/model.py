@@ -248,3 +248,21 @@ def widen_state(old: dict[str, torch.Tensor], old_hidden: int, new: CTCModel) ->
         if k not in done:
             state[k] = old[k].clone()
     return state
+
+
+def remap_output(old: dict[str, torch.Tensor], old_tokens: list[str], new_tokens: list[str]) -> dict[str, torch.Tensor]:
+    """A state dict whose output layer follows ``new_tokens``: tokens both vocabularies share keep their rows.
+
+    A new token (a word piece) starts with zero weights and the lowest old bias, so it is unlikely until training
+    makes it likely; the rest of the model is untouched.
+    """
+    state = dict(old)
+    w, b = old["output.weight"], old["output.bias"]
+    index = {t: i for i, t in enumerate(old_tokens)}
+    new_w = w.new_zeros(len(new_tokens), w.shape[1])
+    new_b = b.new_full((len(new_tokens),), float(b.min()))
+    for j, t in enumerate(new_tokens):
+        if t in index:
+            new_w[j], new_b[j] = w[index[t]], b[index[t]]
+    state["output.weight"], state["output.bias"] = new_w, new_b
+    return state

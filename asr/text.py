@@ -1,13 +1,17 @@
-"""Text normalisation and the character tokenizer.
+"""Text normalisation and the tokenizers: characters, or characters plus word pieces.
 
 ``normalize_text`` is applied to training targets *and* to references and hypotheses before scoring, so the model is
-trained and judged on the same alphabet.
+trained and judged on the same alphabet. Word pieces are byte-pair-encoding merges learnt inside words; the space
+between words stays a token of its own, so everything that finds words by their separator (beam search, lexicons,
+hotwords, word times) works the same for either tokenizer.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter, defaultdict
+from typing import Iterable
 
 BLANK = "<blank>"  # CTC blank, always id 0
 SPACE = " "
@@ -49,6 +53,10 @@ class CharTokenizer:
         """Normalised text → ids (characters outside the vocabulary are dropped)."""
         return [self.index[c] for c in normalize_text(text) if c in self.index]
 
+    def spell(self, word: str) -> list[str]:
+        """A normalised word → its tokens (here its letters)."""
+        return [c for c in word if c in self.index]
+
     def decode(self, ids: list[int]) -> str:
         """Ids (blanks and repeats already removed) → text with single spaces."""
         return " ".join("".join(self.tokens[i] for i in ids if i != self.blank).split())
@@ -59,3 +67,108 @@ class CharTokenizer:
     @classmethod
     def from_state_dict(cls, state: dict) -> "CharTokenizer":
         return cls(state["tokens"])
+
+
+class WordPieceTokenizer(CharTokenizer):
+    """The characters plus word pieces: ``merges`` are byte-pair merges applied inside each word, lowest rank first.
+
+    Tokens are the blank, the characters, then each merged piece once (in merge order). Words are separated by the
+    space token, as with :class:`CharTokenizer`.
+    """
+
+    def __init__(self, merges: Iterable[tuple[str, str]]) -> None:
+        self.merges = [(a, b) for a, b in merges]
+        pieces = dict.fromkeys(a + b for a, b in self.merges)
+        super().__init__([BLANK] + CHARS + list(pieces))
+        self.rank = {pair: r for r, pair in enumerate(self.merges)}
+        self._cache: dict[str, list[str]] = {}
+
+    def spell(self, word: str) -> list[str]:
+        """A normalised word → its pieces: merge the adjacent pair of lowest rank until none is left."""
+        if word in self._cache:
+            return self._cache[word]
+        symbols = [c for c in word if c in self.index]
+        while len(symbols) > 1:
+            ranked = [(self.rank.get(p, len(self.rank)), i) for i, p in enumerate(zip(symbols, symbols[1:]))]
+            best, _ = min(ranked)
+            if best == len(self.rank):
+                break
+            symbols = _merge(symbols, self.merges[best])
+        if len(self._cache) < 200_000:
+            self._cache[word] = symbols
+        return symbols
+
+    def encode(self, text: str) -> list[int]:
+        """Normalised text → ids: each word's pieces, words joined by the space token."""
+        ids: list[int] = []
+        for word in normalize_text(text).split():
+            if ids:
+                ids.append(self.space)
+            ids.extend(self.index[p] for p in self.spell(word))
+        return ids
+
+    def state_dict(self) -> dict:
+        return {"type": "wordpiece", "merges": [list(m) for m in self.merges]}
+
+    @classmethod
+    def from_state_dict(cls, state: dict) -> "WordPieceTokenizer":
+        return cls(tuple(m) for m in state["merges"])
+
+
+def _merge(symbols: list[str], pair: tuple[str, str]) -> list[str]:
+    """Replace each adjacent occurrence of ``pair`` (left to right) by the joined piece."""
+    out, i = [], 0
+    while i < len(symbols):
+        if i + 1 < len(symbols) and symbols[i] == pair[0] and symbols[i + 1] == pair[1]:
+            out.append(pair[0] + pair[1])
+            i += 2
+        else:
+            out.append(symbols[i])
+            i += 1
+    return out
+
+
+def learn_word_pieces(texts: Iterable[str], size: int) -> list[tuple[str, str]]:
+    """Up to ``size`` byte-pair merges learnt from the words of ``texts`` (normalised first).
+
+    Each step merges the adjacent pair that occurs most often (ties: the pair that sorts first); pairs seen only
+    once are never merged. Deterministic for the same texts.
+    """
+    counts = Counter(w for t in texts for w in normalize_text(t).split())
+    words = [list(w) for w in counts]
+    freqs = list(counts.values())
+    pairs: Counter = Counter()
+    where: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for i, w in enumerate(words):
+        for p in zip(w, w[1:]):
+            pairs[p] += freqs[i]
+            where[p].add(i)
+    merges: list[tuple[str, str]] = []
+    while len(merges) < size and pairs:
+        best, n = min(pairs.items(), key=lambda kv: (-kv[1], kv[0]))
+        if n < 2:
+            break
+        merges.append(best)
+        for i in sorted(where.pop(best)):
+            old = words[i]
+            for p in zip(old, old[1:]):
+                pairs[p] -= freqs[i]
+                if pairs[p] <= 0:
+                    del pairs[p]
+            words[i] = new = _merge(old, best)
+            for p in zip(new, new[1:]):
+                pairs[p] += freqs[i]
+                where[p].add(i)
+    return merges
+
+
+def build_tokenizer(word_pieces: int, texts: Iterable[str]) -> CharTokenizer:
+    """Characters (``word_pieces=0``), or characters plus up to ``word_pieces`` pieces learnt from ``texts``."""
+    return WordPieceTokenizer(learn_word_pieces(texts, word_pieces)) if word_pieces else CharTokenizer()
+
+
+def tokenizer_from_state(state: dict) -> CharTokenizer:
+    """The tokenizer a checkpoint's ``state["tokenizer"]`` describes."""
+    if state.get("type", "char") == "wordpiece":
+        return WordPieceTokenizer.from_state_dict(state)
+    return CharTokenizer.from_state_dict(state)

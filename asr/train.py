@@ -29,8 +29,8 @@ from .decode import DecodeOptions, make_decoder
 from .evaluate import infer
 from .features import compute_cmvn_stats
 from .metrics import cer, wer
-from .model import build_model, count_parameters, widen_state
-from .text import CharTokenizer
+from .model import build_model, count_parameters, remap_output, widen_state
+from .text import build_tokenizer, tokenizer_from_state
 
 CMVN_MAX_UTTS = 1000  # utterances sampled for the global CMVN statistics
 
@@ -153,9 +153,14 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
     use_amp = tc.amp == "bf16" or (tc.amp == "auto" and device.type == "cuda")
 
     # ---- data ----
-    tokenizer = CharTokenizer()
     manifests = train_manifest if isinstance(train_manifest, (list, tuple)) else [train_manifest]
     train_utts = [u for m in manifests for u in read_manifest(m)]
+    last = exp_dir / "last.pt"
+    ckpt = read_checkpoint(last) if last.exists() else None
+    if ckpt is not None:  # a resumed run keeps the tokenizer it started with
+        tokenizer = tokenizer_from_state(ckpt["tokenizer"])
+    else:
+        tokenizer = build_tokenizer(cfg.model.word_pieces, (u.text for u in train_utts))
     valid_utts = read_manifest(valid_manifest)[: tc.valid_max_utts]
     bad = check_text(train_utts, tokenizer)
     if bad:
@@ -176,11 +181,8 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: lr_lambda(s, cfg.optim.warmup_steps, total_steps, cfg.optim.final_lr_ratio))
     step, epoch, position, best_wer, history = 0, 0, 0, float("inf"), []
-    widened = ""
-
-    last = exp_dir / "last.pt"
-    if last.exists():
-        ckpt = read_checkpoint(last)
+    warm_start_notes = []
+    if ckpt is not None:
         saved = config_to_dict(config_from_dict(ckpt["config"]))  # fills in keys added since it was written
         for section in ("features", "model"):
             if saved[section] != config_to_dict(cfg)[section]:
@@ -195,15 +197,22 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
     elif tc.init_from:
         ckpt = read_checkpoint(tc.init_from)
         saved = config_from_dict(ckpt["config"]).model
-        if dataclasses.replace(saved, hidden=cfg.model.hidden) != cfg.model:
-            raise TrainError(f"{tc.init_from}: its model config differs from this run's (other than model.hidden)")
+        if dataclasses.replace(saved, hidden=cfg.model.hidden, word_pieces=cfg.model.word_pieces) != cfg.model:
+            raise TrainError(f"{tc.init_from}: its model config differs from this run's "
+                             "(other than model.hidden and model.word_pieces)")
         state = ckpt["model"]
+        old_tokens = tokenizer_from_state(ckpt["tokenizer"]).tokens
+        if old_tokens != tokenizer.tokens:
+            state = remap_output(state, old_tokens, tokenizer.tokens)
+            shared = len(set(old_tokens) & set(tokenizer.tokens))
+            warm_start_notes.append(f"output layer: {shared} of {len(tokenizer)} tokens taken from {tc.init_from}")
         if saved.hidden != cfg.model.hidden:
             try:
                 state = widen_state(state, saved.hidden, model)
             except ValueError as e:
                 raise TrainError(f"{tc.init_from}: {e}") from None
-            widened = f"widened {tc.init_from} from {saved.hidden} to {cfg.model.hidden} units per direction"
+            warm_start_notes.append(
+                f"widened {tc.init_from} from {saved.hidden} to {cfg.model.hidden} units per direction")
         model.load_state_dict(state)
         resumed = False
     else:
@@ -220,8 +229,8 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
     if main_rank:
         (exp_dir / "config.yaml").write_text(dump_config(cfg))
     log = Logger(exp_dir, history, enabled=main_rank)
-    if widened:
-        log.line(widened)
+    for note in warm_start_notes:
+        log.line(note)
     log.line(f"{'resumed at step ' + str(step) if resumed else 'started'}: {count_parameters(model) / 1e6:.2f}M params, "
              f"{len(train_utts)} train utts ({sum(u.duration for u in train_utts) / 3600:.2f} h), {len(sampler)} "
              f"batches/epoch, {total_steps} steps, device {device}, amp {'bf16' if use_amp else 'off'}"

@@ -102,3 +102,33 @@ def test_beam_sums_alignments_where_greedy_does_not():
     assert greedy_search(lp, lens, TOK)[0].text == ""
     (h,) = BeamSearchDecoder(TOK, DecodeOptions("beam", beam_size=4))(lp, lens)
     assert h.text == "a" and h.timesteps == [0] and h.score == pytest.approx(math.log(0.64), abs=1e-4)
+
+
+def test_lexicon_and_lm_with_word_pieces(tmp_path):
+    """A word-piece model's beam search respells the (letter-spelt) lexicon in its pieces."""
+    from asr.decode import respell_lexicon
+    from asr.text import WordPieceTokenizer, learn_word_pieces
+
+    text = tmp_path / "text.txt"
+    text.write_text("the cat sat on the mat\nthe cat ate the rat\na cat sat on a hat\n" * 5)
+    arpa, lexicon = build_lm(text, tmp_path / "lm", order=3)
+    tok = WordPieceTokenizer(learn_word_pieces(text.read_text().splitlines(), 6))
+    assert respell_lexicon(lexicon, tmp_path / "pieces.txt", tok) == 9  # the cat sat on mat ate rat a hat
+    spelt = dict(line.split("\t") for line in (tmp_path / "pieces.txt").read_text().splitlines())
+    assert spelt["the"] == " ".join(tok.spell("the")) + " |" and len(tok.spell("the")) == 1
+    # Emissions that spell "the hat sat" in its pieces (the, h at, sat), with "at" ambiguous: "e" 60%, "at" 35%.
+    pieces = [p for w in "the hat sat".split() for p in [" "] + tok.spell(w)][1:]
+    assert pieces == ["the", " ", "h", "at", " ", "sat"]
+    frames = [f for p in pieces for f in [tok.index[p]] * 3 + [0]]
+    lp = torch.full((len(frames), len(tok)), math.log(0.05 / (len(tok) - 1)))
+    lp[torch.arange(len(frames)), torch.tensor(frames)] = math.log(0.95)
+    e, at = tok.index["e"], tok.index["at"]
+    for t in [t for t in range(len(frames)) if frames[t] == at]:
+        lp[t, e], lp[t, at] = math.log(0.6), math.log(0.35)
+    lp, lens = lp.unsqueeze(0), torch.tensor([len(frames)])
+    assert greedy_search(lp, lens, tok)[0].text == "the he sat"
+    opts = DecodeOptions("beam", beam_size=16, lexicon=str(lexicon), lm=str(arpa), lm_weight=1.0)
+    assert BeamSearchDecoder(tok, opts)(lp, lens)[0].text == "the hat sat"
+    assert BeamSearchDecoder(tok, DecodeOptions("beam", beam_size=8))(lp, lens)[0].text == "the he sat"
+    biased = BeamSearchDecoder(tok, DecodeOptions("beam", beam_size=8, hotwords=(("hat", 3.0),)))(lp, lens)
+    assert biased[0].text == "the hat sat"

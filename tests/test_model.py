@@ -86,3 +86,13 @@ def test_specaugment_only_in_training():
     model.train()
     c, _ = model.features(wav, n)
     assert (c == 0).float().mean() > 0.02 and not torch.equal(a, c)
+
+
+def test_remapped_output_keeps_shared_tokens():
+    from asr.model import remap_output
+
+    old = {"output.weight": torch.randn(4, 3), "output.bias": torch.tensor([0.5, -1.0, 2.0, 0.0]), "x": torch.ones(2)}
+    new = remap_output(old, ["<b>", "a", "b", "c"], ["<b>", "a", "b", "c", "ab", "bc"])
+    assert torch.equal(new["output.weight"][:4], old["output.weight"]) and torch.equal(new["x"], old["x"])
+    assert torch.equal(new["output.weight"][4:], torch.zeros(2, 3))
+    assert new["output.bias"][4:].tolist() == [-1.0, -1.0]

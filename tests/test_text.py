@@ -15,3 +15,25 @@ def test_tokenizer_round_trip():
     assert 0 not in ids and len(tok) == 29
     assert tok.decode(ids) == "it's a test"
     assert CharTokenizer.from_state_dict(tok.state_dict()).tokens == tok.tokens
+
+
+def test_word_pieces_are_learnt_inside_words_and_round_trip():
+    from asr.text import WordPieceTokenizer, learn_word_pieces, tokenizer_from_state
+
+    texts = ["the lower the newer", "lowest newest widest", "the low new", "The Lower, the newer!"]
+    merges = learn_word_pieces(texts, 12)
+    assert merges == learn_word_pieces(list(reversed(texts)), 12)  # counts decide, not order
+    assert merges[0] == ("e", "s") or all(" " not in a + b for a, b in merges)
+    tok = WordPieceTokenizer(merges)
+    assert tok.tokens[:29] == CharTokenizer().tokens and len(tok) == 29 + len(set(a + b for a, b in merges))
+    for text in ["the lowest newer", "unseen words zq", "it's"]:
+        ids = tok.encode(text)
+        assert tok.decode(ids) == text and 0 not in ids
+        assert [i for i, t in enumerate(ids) if t == tok.space] == [i for i, c in enumerate(
+            [p for w in text.split() for p in [" "] + tok.spell(w)][1:]) if c == " "]
+    assert len(tok.encode("the lowest")) < len(CharTokenizer().encode("the lowest"))
+    assert "".join(tok.spell("newest")) == "newest" and len(tok.spell("newest")) < 6
+    again = tokenizer_from_state(tok.state_dict())
+    assert isinstance(again, WordPieceTokenizer) and again.tokens == tok.tokens
+    assert type(tokenizer_from_state(CharTokenizer().state_dict())) is CharTokenizer
+    assert learn_word_pieces(["a b c"], 5) == []  # no pair occurs twice

@@ -87,6 +87,33 @@ def test_warm_start_into_a_wider_model(tiny_model, tiny_corpus):
     assert len(res.stderr.strip().splitlines()) == 1, res.stderr
 
 
+def test_word_piece_model_warm_started_from_a_character_model(tiny_model, tiny_corpus):
+    """model.word_pieces: pieces learnt from the training text travel in the checkpoint; a character model can
+    warm-start the word-piece one (its letters keep their output rows); every decoder and word times work on pieces."""
+    m = tiny_corpus / "train.jsonl"
+    exp = tiny_corpus / "pieces"
+    run_asr("train", "--config", ROOT / "conf/tiny.yaml", "--train", m, "--valid", m, "--exp-dir", exp,
+            f"train.init_from={tiny_model}", "model.word_pieces=40", "train.epochs=60", "train.threads=2")
+    assert "output layer: 29 of" in (exp / "log.txt").read_text()
+    ckpt = torch.load(exp / "best.pt", weights_only=False)
+    assert ckpt["tokenizer"]["type"] == "wordpiece" and len(ckpt["tokenizer"]["merges"]) == 40
+    _, c = last_line_scores(run_asr("evaluate", "--model", exp / "best.pt", "--manifest", m, "--out",
+                                    tiny_corpus / "pieces_greedy").stdout)
+    assert c < 15.0
+    run_asr("lm", "--text", tiny_corpus / "sentences.txt", "--out-dir", tiny_corpus / "pieces_lm")
+    w_lm, _ = last_line_scores(run_asr(
+        "evaluate", "--model", exp / "best.pt", "--manifest", m, "--out", tiny_corpus / "pieces_lm_dec", "--lm",
+        tiny_corpus / "pieces_lm/lm.arpa", "--lexicon", tiny_corpus / "pieces_lm/lexicon.txt").stdout)
+    assert w_lm < 15.0
+    import asr
+
+    row = json.loads((tiny_corpus / "train.jsonl").read_text().splitlines()[0])
+    result = asr.load_model(exp / "best.pt").transcribe(tiny_corpus / row["audio"])
+    assert [w.word for w in result.words] == result.text.split() and result.text
+    starts = [w.start for w in result.words]
+    assert starts == sorted(starts) and all(w.end > w.start for w in result.words)
+
+
 def _train_cmd(corpus, exp):
     m = corpus / "train.jsonl"
     return [sys.executable, "-m", "asr", "train", "--config", str(ROOT / "conf/tiny.yaml"), "--train", str(m),
