@@ -344,10 +344,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.torchscript:
         from .export import export_torchscript, quantize_int8
 
-        model, _, _ = load_checkpoint_model(args.model)
-        export_torchscript(quantize_int8(model) if args.int8 else model, args.out)
+        model, tokenizer, _ = load_checkpoint_model(args.model)
+        export_torchscript(quantize_int8(model) if args.int8 else model, args.out, tokenizer.tokens)
         print(f"wrote {args.out} ({Path(args.out).stat().st_size / 1e6:.1f} MB): forward(wav (B, N), lens (B,)) → "
-              "(log_probs (B, T, V), lens (B,))")
+              "(log_probs (B, T, V), lens (B,)); the V tokens are its extra file tokens.json")
         return 0
     info = dict(kv.split("=", 1) for kv in args.info if "=" in kv)
     if len(info) != len(args.info):

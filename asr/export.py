@@ -1,13 +1,15 @@
 """Faster CPU inference and deployment: dynamic int8 quantisation, and TorchScript export.
 
 ``quantize_int8(model)`` stores the LSTM/GRU and linear weights as int8 and quantises activations on the fly
-(PyTorch's dynamic quantisation); the front end stays float32. ``export_torchscript(model, path)`` traces
+(PyTorch's dynamic quantisation); the front end stays float32. ``export_torchscript(model, path, tokens)`` traces
 ``forward(wav (B, N), wav_lens (B,)) → (log_probs (B, T, V), lengths (B,))``; the file runs with ``torch.jit.load``
-and no ``asr`` package. Inputs must be at least one analysis window (25 ms) long.
+and no ``asr`` package, and carries the V output tokens (id 0 the blank, " " the word separator) as the extra file
+``tokens.json``. Inputs must be at least one analysis window (25 ms) long.
 """
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
@@ -24,12 +26,15 @@ def quantize_int8(model: CTCModel) -> nn.Module:
         return torch.ao.quantization.quantize_dynamic(model.eval(), {nn.LSTM, nn.GRU, nn.Linear}, dtype=torch.qint8)
 
 
-def export_torchscript(model: nn.Module, path: str | Path, seconds: float = 2.0) -> None:
-    """Trace ``model`` on a batch of two example inputs of different lengths and save it to ``path``."""
+def export_torchscript(model: nn.Module, path: str | Path, tokens: list[str], seconds: float = 2.0) -> None:
+    """Trace ``model`` on a batch of two example inputs of different lengths; save it with ``tokens`` to ``path``.
+
+    Read the tokens back with ``files = {"tokens.json": ""}; torch.jit.load(path, _extra_files=files)``.
+    """
     n = int(16000 * seconds)
     wav = torch.randn(2, n) * 0.1
     lens = torch.tensor([n, n * 3 // 4])
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer warnings about Python control flow on shapes
         traced = torch.jit.trace(model.eval(), (wav, lens), check_trace=False)
-    traced.save(str(path))
+    traced.save(str(path), _extra_files={"tokens.json": json.dumps(tokens)})

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 import torch
 
@@ -12,8 +14,10 @@ DEFAULT = ROOT / "asr/assets/default.pt"
 def test_torchscript_export_matches_eager(tmp_path):
     out = tmp_path / "model.ts"
     run_asr("export", "--model", DEFAULT, "--out", out, "--torchscript")
-    scripted = torch.jit.load(str(out))
-    model, _, _ = load_checkpoint_model(DEFAULT)
+    files = {"tokens.json": ""}
+    scripted = torch.jit.load(str(out), _extra_files=files)
+    model, tokenizer, _ = load_checkpoint_model(DEFAULT)
+    assert json.loads(files["tokens.json"]) == tokenizer.tokens
     torch.manual_seed(0)
     wav = torch.randn(3, 16000 * 3) * 0.1  # other lengths and batch size than the trace used
     lens = torch.tensor([48000, 30000, 9000])
