@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .hotwords import CharBiasLM, WordBiasLM, lexicon_with_hotwords
-from .text import BLANK, SPACE, CharTokenizer, WordPieceTokenizer, normalize_text
+from .text import BLANK, SPACE, CharTokenizer, WordPieceTokenizer, lexicon_spelling, normalize_text
 
 FL_SPACE = "|"  # flashlight's word separator token
 
@@ -178,9 +178,8 @@ def respell_lexicon(src: str | Path, dst: str | Path, tokenizer: CharTokenizer) 
         if not line.strip():
             continue
         word = line.split()[0]
-        norm = normalize_text(word)
-        if norm and " " not in norm and norm == word.lower():
-            out.append(f"{word}\t{' '.join(tokenizer.spell(norm))} {FL_SPACE}")
+        if spelling := lexicon_spelling(word):
+            out.append(f"{word}\t{' '.join(tokenizer.spell(spelling))} {FL_SPACE}")
     Path(dst).write_text("\n".join(out) + "\n", encoding="utf-8")
     return len(out)
 

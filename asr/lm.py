@@ -9,7 +9,7 @@ import math
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from .text import normalize_text
+from .text import lexicon_spelling, normalize_text
 
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
 
@@ -151,8 +151,8 @@ def lexicon_from_arpa(arpa: str | Path, out: str | Path) -> int:
     with open(out, "w") as f:
         n = 0
         for w in words:
-            spelling = w.lower()
-            if spelling and normalize_text(spelling) == spelling and " " not in spelling:
+            spelling = lexicon_spelling(w)
+            if spelling:
                 f.write(f"{w}\t{' '.join(spelling)} |\n")
                 n += 1
     return n

@@ -35,6 +35,12 @@ def normalize_text(text: str) -> str:
     return " ".join(text.split())
 
 
+def lexicon_spelling(word: str) -> str:
+    """A lexicon word in lower case if it is one word of the alphabet (a–z and inner apostrophes), else ""."""
+    low = word.lower()
+    return low if low and " " not in low and normalize_text(low) == low else ""
+
+
 class CharTokenizer:
     """Characters ↔ ids. Id 0 is the CTC blank; the rest are space, apostrophe and a–z."""
 
