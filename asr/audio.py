@@ -10,10 +10,16 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import AsrError
+
 SAMPLE_RATE = 16000  # the model's input rate (Hz)
+FRAME = SAMPLE_RATE // 100  # 10 ms: the frame of every energy measure (VAD, levels, word times)
+HIGHPASS_HZ = 80.0  # DC offset, mains hum and rumble below this are removed before the VAD and the features
+LEVEL_TARGET_DB = -15.0  # speech is scaled so its loud frames (95th percentile of 10 ms energy) sit here (dBFS)
+MAX_LEVEL_GAIN_DB = 40.0  # ... by at most this much (quieter input stays quieter)
 
 
-class AudioError(Exception):
+class AudioError(AsrError):
     """An audio input cannot be used. ``str(err)`` is one line: ``<file>: <reason>``."""
 
 
@@ -32,6 +38,82 @@ def resample(audio: np.ndarray, orig_sr: int, target_sr: int = SAMPLE_RATE) -> n
 
     out = AF.resample(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)), orig_sr, target_sr)
     return out.numpy()
+
+
+def as_model_input(samples, sample_rate: int) -> np.ndarray:
+    """An array of samples ((N,) or (N, channels), any numeric dtype; integers are scaled to [-1, 1]) at
+    ``sample_rate`` → (N',) float32 mono at 16 kHz."""
+    a = np.asarray(samples)
+    if a.ndim == 2:
+        a = a.mean(axis=1) if a.dtype.kind == "f" else a.astype(np.float64).mean(axis=1).astype(a.dtype)
+    if a.ndim != 1:
+        raise AudioError(f"array: expected (samples,) or (samples, channels), got shape {a.shape}")
+    if a.dtype.kind in "iu":
+        info = np.iinfo(a.dtype)
+        a = (a.astype(np.float64) - (info.max + info.min + 1) / 2) / ((info.max - info.min + 1) / 2)
+    a = a.astype(np.float32)
+    if not np.all(np.isfinite(a)):
+        raise AudioError("array: contains NaN or infinite samples")
+    if int(sample_rate) < 1000:
+        raise AudioError(f"array: sample rate {sample_rate} Hz is not an audio rate")
+    return resample(a, int(sample_rate), SAMPLE_RATE)
+
+
+def frame_energy_db(audio: np.ndarray) -> np.ndarray:
+    """(N,) samples → (N // 160,) energy of each 10 ms frame in dBFS."""
+    n = len(audio) // FRAME
+    frames = audio[: n * FRAME].reshape(n, FRAME).astype(np.float64)
+    return 10 * np.log10((frames**2).mean(axis=1) + 1e-12)
+
+
+class HighPass:
+    """Butterworth high-pass (order 8 at ``HIGHPASS_HZ``, 33 dB down at 50 Hz) over a stream of blocks.
+
+    Removes DC offset and mains hum before the VAD and the features sees them; the filter state is carried from
+    block to block, so filtering a file in blocks gives the same samples as filtering it whole. (N,) → (N,) float32.
+    """
+
+    def __init__(self, sample_rate: int = SAMPLE_RATE) -> None:
+        from scipy.signal import butter
+
+        self.sos = butter(8, HIGHPASS_HZ, "highpass", fs=sample_rate, output="sos")
+        self.zi: np.ndarray | None = None
+
+    def __call__(self, block: np.ndarray) -> np.ndarray:
+        from scipy.signal import sosfilt, sosfilt_zi
+
+        if len(block) == 0:
+            return block.astype(np.float32, copy=False)
+        if self.zi is None:  # start in the steady state of the first sample: a DC offset makes no click
+            self.zi = sosfilt_zi(self.sos) * float(block[0])
+        out, self.zi = sosfilt(self.sos, block.astype(np.float64), zi=self.zi)
+        return out.astype(np.float32)
+
+
+def remove_hum(audio: np.ndarray) -> np.ndarray:
+    """A whole signal through :class:`HighPass`. (N,) → (N,) float32."""
+    return HighPass()(audio)
+
+
+def normalize_level(audio: np.ndarray) -> np.ndarray:
+    """Scale speech so its loud frames sit at ``LEVEL_TARGET_DB`` (gain at most ``MAX_LEVEL_GAIN_DB``).
+
+    Recordings at -40 dBFS and at 0 dBFS reach the model alike. Digital silence is returned as it is. (N,) → (N,).
+    """
+    e = frame_energy_db(audio)
+    if len(e) == 0:
+        return audio
+    loud = float(np.percentile(e, 95))
+    if loud < -100:
+        return audio
+    gain_db = min(LEVEL_TARGET_DB - loud, MAX_LEVEL_GAIN_DB)
+    return (audio * np.float32(10 ** (gain_db / 20))).astype(np.float32)
+
+
+def condition(audio: np.ndarray) -> np.ndarray:
+    """What every path does to a 16 kHz utterance or segment before the model: :func:`remove_hum`, then
+    :func:`normalize_level` (training after augmentation, ``asr evaluate`` and ``asr transcribe`` alike)."""
+    return normalize_level(remove_hum(audio))
 
 
 def _read_soundfile(path: str) -> tuple[np.ndarray, int]:

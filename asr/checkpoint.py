@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from .config import config_from_dict, config_to_dict
+from .errors import AsrError, UsageError
 from .model import CTCModel, build_model
 from .text import CharTokenizer, tokenizer_from_state
 
 FORMAT_VERSION = 1
 
 
-class CheckpointError(Exception):
+class CheckpointError(AsrError):
     """A checkpoint cannot be read; one line naming the file and the reason."""
+
+
+def _numpy_globals() -> list:
+    """The NumPy classes a training ``last.pt`` written before random states were stored as tensors holds (an
+    array and its dtype); allowed on load, nothing else."""
+    import numpy as np
+
+    multiarray = getattr(np, "_core", np.core).multiarray
+    return [multiarray._reconstruct, np.ndarray, np.dtype, type(np.dtype(np.uint32))]
 
 
 def save_atomic(obj: Any, path: str | Path) -> None:
@@ -35,20 +46,39 @@ def model_state(model: CTCModel, cfg, tokenizer: CharTokenizer) -> dict:
     """The inference part of a checkpoint (weights incl. CMVN buffers, config, tokenizer)."""
     raw = getattr(model, "module", model)  # DDP
     raw = getattr(raw, "_orig_mod", raw)  # torch.compile
-    return {"format": FORMAT_VERSION, "config": config_to_dict(cfg), "tokenizer": tokenizer.state_dict(),
-            "model": {k: v.detach().cpu() for k, v in raw.state_dict().items()}}
+    return {
+        "format": FORMAT_VERSION,
+        "config": config_to_dict(cfg),
+        "tokenizer": tokenizer.state_dict(),
+        "model": {k: v.detach().cpu() for k, v in raw.state_dict().items()},
+    }
 
 
 def read_checkpoint(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    try:  # tensors and plain Python values only: a pickle that would run code or build other objects is refused
+        with torch.serialization.safe_globals(_numpy_globals()):
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        msg = str(e)
+        if "Unsupported global" not in msg:
+            raise CheckpointError(f"{path}: not a readable checkpoint (UnpicklingError)") from None
+        what = msg.split("Unsupported global: GLOBAL ")[-1].split()[0]
+        raise CheckpointError(
+            f"{path}: refused: the file holds Python objects other than tensors and plain values "
+            f"({what}); asr checkpoints never do"
+        ) from None
     except Exception as e:
         raise CheckpointError(f"{path}: not a readable checkpoint ({type(e).__name__})") from None
     if not isinstance(ckpt, dict) or "config" not in ckpt or "model" not in ckpt:
         raise CheckpointError(f"{path}: not an asr checkpoint")
+    if ckpt.get("format", 1) > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint format {ckpt['format']} is newer than this asr understands "
+            f"({FORMAT_VERSION}); upgrade asr"
+        )
     scales = ckpt.pop("scales", {})  # int8 weight matrices (``export_model(..., weights="int8")``) → float32
     ckpt["model"] = {k: v.float() * scales[k] if k in scales else v for k, v in ckpt["model"].items()}
     return ckpt
@@ -56,8 +86,11 @@ def read_checkpoint(path: str | Path) -> dict:
 
 def _stored_matrices(weights: dict[str, torch.Tensor]) -> list[str]:
     """The RNN, projection and output weight matrices; the front end, CMVN and biases stay float32."""
-    return [k for k, v in weights.items()
-            if v.ndim == 2 and v.is_floating_point() and not k.startswith(("logmel.", "cmvn."))]
+    return [
+        k
+        for k, v in weights.items()
+        if v.ndim == 2 and v.is_floating_point() and not k.startswith(("logmel.", "cmvn."))
+    ]
 
 
 def load_checkpoint_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[CTCModel, CharTokenizer, Any]:
@@ -70,22 +103,39 @@ def load_checkpoint_model(path: str | Path, device: str | torch.device = "cpu") 
     return model.to(device).eval(), tokenizer, cfg
 
 
-def export_model(src: str | Path, dst: str | Path, weights: str = "float32", **info) -> dict:
+def export_model(
+    src: str | Path, dst: str | Path, weights: str = "float32", blend: tuple[str, float] | None = None, **info
+) -> dict:
     """Write the inference part of checkpoint ``src`` (a training ``best.pt`` or ``last.pt``) to ``dst``.
 
     ``weights="float16"`` stores the RNN, projection and output weight matrices as float16 (half the file);
     ``"int8"`` stores each of those (R, C) matrices as int8 with one float32 scale per row under ``"scales"`` (R, 1),
     a quarter of the file. Loading turns them back into float32; the front end, CMVN and biases stay float32.
-    ``info`` (e.g. the recipe that trained it) is stored under ``"info"`` with the step and validation scores.
-    Returns that info.
+    ``blend=(other, a)`` writes ``a`` × these weights + (1 - ``a``) × those of checkpoint ``other``, a model of the
+    same shape (e.g. a fine-tuned model pulled back towards the model it started from). ``info`` (e.g. the recipe
+    that trained it) is stored under ``"info"`` with the step and validation scores. Returns that info.
     """
     if weights not in ("float32", "float16", "int8"):
-        raise ValueError(f"weights must be float32, float16 or int8, not {weights!r}")
+        raise UsageError(f"weights must be float32, float16 or int8, not {weights!r}")
     ckpt = read_checkpoint(src)
-    meta = ckpt.get("info") or {"trained_steps": ckpt.get("step"), "valid_wer": ckpt.get("valid_wer"),
-                                "valid_cer": ckpt.get("valid_cer")}  # an exported checkpoint keeps its info
+    meta = ckpt.get("info") or {
+        "trained_steps": ckpt.get("step"),
+        "valid_wer": ckpt.get("valid_wer"),
+        "valid_cer": ckpt.get("valid_cer"),
+    }  # an exported checkpoint keeps its info
     meta = dict(meta) | info
     state, scales = dict(ckpt["model"]), {}
+    if blend is not None:
+        other_path, a = blend
+        if not 0.0 <= a <= 1.0:
+            raise UsageError(f"blend weight must be in [0, 1], got {a}")
+        other = read_checkpoint(other_path)["model"]
+        if other.keys() != state.keys() or any(other[k].shape != v.shape for k, v in state.items()):
+            raise CheckpointError(f"{other_path}: not the same model shape as {src}")
+        state = {k: a * v + (1 - a) * other[k] if v.is_floating_point() else v for k, v in state.items()}
+        meta["blend"] = f"{a:g} x {Path(src).name} + {1 - a:g} x {Path(other_path).name}"
+        for k in ("valid_wer", "valid_cer"):  # they were measured on the unblended model
+            meta.pop(k, None)
     for k in _stored_matrices(state) if weights != "float32" else []:
         if weights == "float16":
             state[k] = state[k].half()

@@ -22,8 +22,10 @@ from typing import Any
 
 import yaml
 
+from .errors import AsrError
 
-class ConfigError(ValueError):
+
+class ConfigError(AsrError, ValueError):
     """A configuration file or override is invalid (unknown key, wrong type, bad value)."""
 
 
@@ -40,7 +42,9 @@ class FeatureConfig:
     # Voice augmentation, applied in training only, to the log-mel before CMVN (0 = off)
     warp: float = 0.0  # scale each utterance's frequencies by a factor in [1 - warp, 1 + warp] (VTLP), e.g. 0.1
     eq_db: float = 0.0  # add a smooth random spectral envelope of up to +-eq_db dB per utterance, e.g. 6
-    highpass_hz: float = 0.0  # a random high-pass (Butterworth, order 1-4, cutoff up to highpass_hz) per utterance, e.g. 300
+    highpass_hz: float = (
+        0.0  # a random high-pass (Butterworth, order 1-4, cutoff up to highpass_hz) per utterance, e.g. 300
+    )
 
 
 @dataclass
@@ -89,6 +93,12 @@ class TrainConfig:
     cmvn: str = ""  # precomputed CMVN statistics (asr cmvn); empty = compute at the start of training
     speed_perturb: float = 0.0  # play each utterance at 1-x, 1 or 1+x times its speed (0 = off); e.g. 0.1
     narrowband_prob: float = 0.0  # fraction of utterances band-limited to telephone bandwidth (8 kHz sampling)
+    # Real-world channels (asr.data.apply_channel), each a probability per utterance
+    reverb_prob: float = 0.0  # simulated room reverberation
+    noise_prob: float = 0.0  # white/pink/brown noise at 5-30 dB SNR
+    lowpass_prob: float = 0.0  # band-limited to 3.4-7.5 kHz
+    gain_prob: float = 0.0  # level -40..0 dBFS
+    hum_prob: float = 0.0  # DC offset and 50/60 Hz hum
     init_from: str = ""  # start a new run from this checkpoint's weights and CMVN (fine-tuning, warm starts)
 
 
@@ -230,6 +240,7 @@ def validate(cfg: ExperimentConfig) -> None:
 
 def config_to_dict(cfg: ExperimentConfig) -> dict[str, Any]:
     """Plain nested dict (tuples as lists), suitable for YAML and checkpoints."""
+
     def plain(v: Any) -> Any:
         return list(v) if isinstance(v, tuple) else v
 

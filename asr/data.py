@@ -9,20 +9,22 @@ A manifest is JSONL, one utterance per line::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import torch
 
-from .audio import SAMPLE_RATE, load_audio, resample
+from .audio import SAMPLE_RATE, condition, load_audio, resample
+from .errors import AsrError
 from .text import CharTokenizer, normalize_text
 
 
-class ManifestError(ValueError):
+class ManifestError(AsrError, ValueError):
     """A manifest cannot be used; the message is one line naming the file and line."""
 
 
@@ -34,18 +36,24 @@ class Utterance:
     text: str
 
 
-def read_manifest(path: str | Path) -> list[Utterance]:
-    """Parse and check a JSONL manifest.
+def read_manifest(path: str | Path, check_audio: bool = True) -> list[Utterance]:
+    """Parse and check a JSONL manifest (and, with ``check_audio``, that every audio file exists).
 
     Raises:
-        ManifestError: missing file, invalid JSON, missing or ill-typed fields, duplicate ids.
+        ManifestError: missing file, not UTF-8, invalid JSON, missing or ill-typed fields, duplicate ids, missing
+            audio (naming the line).
     """
     path = Path(path)
     if not path.is_file():
         raise ManifestError(f"{path}: no such manifest")
     base = path.resolve().parent
-    utts, seen = [], set()
-    for n, line in enumerate(path.read_text().splitlines(), 1):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        line_no = path.read_bytes()[: e.start].count(b"\n") + 1
+        raise ManifestError(f"{path}:{line_no}: not UTF-8 text (byte {e.object[e.start]:#x})") from None
+    utts, seen, lines = [], set(), []
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         where = f"{path}:{n}"
@@ -66,9 +74,14 @@ def read_manifest(path: str | Path) -> list[Utterance]:
             raise ManifestError(f"{where}: duplicate id '{d['id']}'")
         seen.add(d["id"])
         audio = Path(d["audio"])
-        utts.append(Utterance(d["id"], str(audio if audio.is_absolute() else base / audio), float(d["duration"]), d["text"]))
+        audio = audio if audio.is_absolute() else base / audio
+        utts.append(Utterance(d["id"], str(audio), float(d["duration"]), d["text"]))
+        lines.append(n)
     if not utts:
         raise ManifestError(f"{path}: manifest is empty")
+    for n, u in zip(lines, utts) if check_audio else ():
+        if not Path(u.audio).is_file():
+            raise ManifestError(f"{path}:{n}: audio file {u.audio} does not exist")
     return utts
 
 
@@ -81,19 +94,106 @@ def write_manifest(path: str | Path, rows: list[dict]) -> None:
     tmp.replace(path)
 
 
+@dataclass(frozen=True)
+class ChannelOptions:
+    """Real-world channels simulated on training audio (each a probability per utterance; 0 = off)."""
+
+    reverb_prob: float = 0.0  # a simulated room (image method; rooms 3-12 m, RT60 0.15-0.9 s, random positions)
+    noise_prob: float = 0.0  # white, pink or brown noise at 5-30 dB SNR
+    lowpass_prob: float = 0.0  # band-limited to 3.4-7.5 kHz (old games, phones, low-rate codecs)
+    gain_prob: float = 0.0  # a level of -40 to 0 dBFS (peak), before the level normalisation undoes most of it
+    hum_prob: float = 0.0  # a DC offset of up to 0.1 and a 50 or 60 Hz hum of up to 0.1 (removed by the high-pass)
+
+    @property
+    def active(self) -> bool:
+        return any(v > 0 for v in dataclasses.astuple(self))
+
+
+ROOMS = 48  # room impulse responses simulated once per dataset
+
+
+def simulate_rooms(n: int, seed: int) -> list[np.ndarray]:
+    """``n`` room impulse responses at 16 kHz (pyroomacoustics shoe-box rooms, image method), each peak-normalised."""
+    import pyroomacoustics as pra
+
+    rng = np.random.default_rng([seed, 7])
+    rirs = []
+    for _ in range(n):
+        dims = rng.uniform([3, 3, 2.4], [12, 10, 4])
+        rt60 = rng.uniform(0.15, 0.9)
+        try:
+            absorption, max_order = pra.inverse_sabine(rt60, dims)
+        except ValueError:  # the room cannot reach this RT60: a drier one
+            absorption, max_order = 0.5, 10
+        room = pra.ShoeBox(dims, fs=SAMPLE_RATE, materials=pra.Material(absorption), max_order=min(max_order, 12))
+        room.add_source(rng.uniform(0.5, dims - 0.5))
+        room.add_microphone(rng.uniform(0.5, dims - 0.5))
+        room.compute_rir()
+        rir = np.asarray(room.rir[0][0], dtype=np.float32)[:SAMPLE_RATE]
+        rirs.append(rir / max(np.abs(rir).max(), 1e-9))
+    return rirs
+
+
+def _coloured_noise(n: int, rng: np.random.Generator) -> np.ndarray:
+    """White, pink (1/f) or brown (1/f^2) noise of unit RMS."""
+    white = rng.standard_normal(n)
+    power = int(rng.integers(0, 3))  # 0 white, 1 pink, 2 brown
+    if power:
+        spec = np.fft.rfft(white)
+        f = np.maximum(np.arange(len(spec)), 1.0)
+        white = np.fft.irfft(spec / f ** (power / 2), n)
+    return white / max(float(np.sqrt(np.mean(white**2))), 1e-9)
+
+
+def apply_channel(
+    audio: np.ndarray, rng: np.random.Generator, opts: ChannelOptions, rirs: list[np.ndarray]
+) -> np.ndarray:
+    """One random draw of the channels in ``opts`` on a 16 kHz utterance. (N,) → (N,) float32."""
+    from scipy.signal import butter, fftconvolve, sosfilt
+
+    n = len(audio)
+    if rirs and rng.random() < opts.reverb_prob:
+        rir = rirs[int(rng.integers(len(rirs)))]
+        wet = fftconvolve(audio, rir)[:n]
+        audio = wet * (np.abs(audio).max() / max(np.abs(wet).max(), 1e-9))
+    if rng.random() < opts.lowpass_prob:
+        cutoff = rng.uniform(3400, 7500)
+        audio = sosfilt(butter(int(rng.integers(4, 9)), cutoff, "lowpass", fs=SAMPLE_RATE, output="sos"), audio)
+    if rng.random() < opts.noise_prob:
+        rms = float(np.sqrt(np.mean(audio**2))) or 1e-4
+        audio = audio + _coloured_noise(n, rng) * rms * 10 ** (-rng.uniform(5, 30) / 20)
+    if rng.random() < opts.gain_prob:
+        audio = audio * (10 ** (rng.uniform(-40, 0) / 20) / max(float(np.abs(audio).max()), 1e-9))
+    if rng.random() < opts.hum_prob:
+        t = np.arange(n) / SAMPLE_RATE
+        hz = 50.0 if rng.random() < 0.5 else 60.0
+        audio = audio + rng.uniform(-0.1, 0.1) + rng.uniform(0, 0.1) * np.sin(2 * np.pi * hz * t + rng.uniform(0, 6.3))
+    return np.clip(audio, -1, 1).astype(np.float32)
+
+
 class AsrDataset(torch.utils.data.Dataset):
     """Item i → (waveform (N,) float32, token ids (L,) int64, index).
 
     Optional waveform augmentation (training only), drawn deterministically from ``(seed, epoch, i)`` so a resumed
     run replays it: speed perturbation (each utterance at ``1 - speed_perturb``, 1 or ``1 + speed_perturb`` times its
-    speed, tempo and pitch together) and, with probability ``narrowband_prob``, telephone bandwidth (down to 8 kHz
-    and back).
+    speed, tempo and pitch together), with probability ``narrowband_prob`` telephone bandwidth (down to 8 kHz and
+    back), and the real-world channels of ``channel`` (:func:`apply_channel`). Every waveform then goes through
+    :func:`asr.audio.condition`, as at inference.
     """
 
-    def __init__(self, utts: list[Utterance], tokenizer: CharTokenizer, speed_perturb: float = 0.0,
-                 narrowband_prob: float = 0.0, seed: int = 0) -> None:
+    def __init__(
+        self,
+        utts: list[Utterance],
+        tokenizer: CharTokenizer,
+        speed_perturb: float = 0.0,
+        narrowband_prob: float = 0.0,
+        seed: int = 0,
+        channel: ChannelOptions = ChannelOptions(),
+    ) -> None:
         self.utts, self.tokenizer = utts, tokenizer
         self.speed_perturb, self.narrowband_prob, self.seed = speed_perturb, narrowband_prob, seed
+        self.channel = channel
+        self.rirs = simulate_rooms(ROOMS, seed) if channel.reverb_prob > 0 else []
         self.epoch = 0  # set by the training loop before each epoch's DataLoader is built
 
     def __len__(self) -> int:
@@ -102,8 +202,9 @@ class AsrDataset(torch.utils.data.Dataset):
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, int]:
         u = self.utts[i]
         audio = load_audio(u.audio)
-        if self.speed_perturb or self.narrowband_prob:
+        if self.speed_perturb or self.narrowband_prob or self.channel.active:
             audio = self._augment(audio, np.random.default_rng([self.seed, self.epoch, i]))
+        audio = condition(audio)
         return torch.from_numpy(audio), torch.tensor(self.tokenizer.encode(u.text), dtype=torch.long), i
 
     def _augment(self, audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -112,6 +213,8 @@ class AsrDataset(torch.utils.data.Dataset):
             audio = resample(audio, round(SAMPLE_RATE * speed), SAMPLE_RATE)
         if rng.random() < self.narrowband_prob:
             audio = resample(resample(audio, SAMPLE_RATE, SAMPLE_RATE // 2), SAMPLE_RATE // 2, SAMPLE_RATE)
+        if self.channel.active:
+            audio = apply_channel(audio, rng, self.channel, self.rirs)
         return np.ascontiguousarray(audio, dtype=np.float32)
 
 
@@ -141,8 +244,16 @@ class DurationBucketSampler(torch.utils.data.Sampler):
     """
 
     def __init__(
-        self, durations: list[float], max_seconds: float, max_size: int = 64, seed: int = 0, jitter: float = 0.1,
-        max_duration: float = float("inf"), min_duration: float = 0.0, rank: int = 0, world_size: int = 1,
+        self,
+        durations: list[float],
+        max_seconds: float,
+        max_size: int = 64,
+        seed: int = 0,
+        jitter: float = 0.1,
+        max_duration: float = float("inf"),
+        min_duration: float = 0.0,
+        rank: int = 0,
+        world_size: int = 1,
     ) -> None:
         self.durations = np.asarray(durations, dtype=np.float64)
         self.max_seconds, self.max_size, self.seed, self.jitter = max_seconds, max_size, seed, jitter
@@ -169,7 +280,7 @@ class DurationBucketSampler(torch.utils.data.Sampler):
             batches.append(cur)
         rng.shuffle(batches)
         usable = len(batches) - len(batches) % self.world_size if self.world_size > 1 else len(batches)
-        return batches[self.rank:usable:self.world_size]
+        return batches[self.rank : usable : self.world_size]
 
     def __len__(self) -> int:
         return len(self._batches(self.epoch))
@@ -177,7 +288,7 @@ class DurationBucketSampler(torch.utils.data.Sampler):
     def __iter__(self) -> Iterator[list[int]]:
         # Starts at ``position``. The consumer counts what it has used (a DataLoader prefetches ahead) and passes that
         # count back through ``load_state_dict`` when it saves a checkpoint.
-        yield from self._batches(self.epoch)[self.position:]
+        yield from self._batches(self.epoch)[self.position :]
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch, self.position = epoch, 0

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .errors import UsageError
 from .hotwords import CharBiasLM, WordBiasLM, lexicon_with_hotwords
 from .text import BLANK, SPACE, CharTokenizer, WordPieceTokenizer, lexicon_spelling, normalize_text
 
@@ -28,11 +29,46 @@ class DecodeOptions:
     beam_threshold: float = 25.0  # prune hypotheses scoring this far below the best
     lexicon: str | None = None  # lexicon file ("word w o r d |" per line; respelt for word pieces); needed by an LM
     lm: str | None = None  # ARPA or KenLM binary word n-gram LM
-    lm_weight: float = 1.5  # tuned on the synthetic dev set: 1.5 beat 0.5 by 3.5 (v1) and 4.1 (v2) WER points
+    lm_weight: float = 1.5  # LM score weight (tuning in docs/model_card.md)
     word_score: float = 0.0  # insertion bonus per word
     unk_score: float = float("-inf")  # score of out-of-lexicon words (lexicon mode)
     hotwords: tuple[tuple[str, float], ...] = ()  # (word, bonus per character) pairs, see asr/hotwords.py
     log_add: bool = True  # flashlight (lexicon, hotwords): merge equal-text hypotheses by log-sum-exp, not max
+
+    def __post_init__(self) -> None:
+        if self.decoder not in ("greedy", "beam"):
+            raise UsageError(f"unknown decoder '{self.decoder}' (greedy or beam)")
+        if self.beam_size < 1:
+            raise UsageError(f"beam size must be at least 1, got {self.beam_size}")
+        if self.beam_size_token < 0:
+            raise UsageError(f"beam_size_token must be 0 (all) or more, got {self.beam_size_token}")
+        if self.beam_threshold <= 0:
+            raise UsageError(f"beam threshold must be positive, got {self.beam_threshold}")
+
+
+ASSETS = Path(__file__).parent / "assets"
+BUNDLED_LM = ASSETS / "lm.bin"  # word 3-gram (KenLM binary) from book text and sentences; see docs/model_card.md
+BUNDLED_LEXICON = ASSETS / "lexicon.txt"
+BUNDLED_LM_WEIGHT = 1.5  # tuned with the bundled model on the real dev set (docs/model_card.md)
+BUNDLED_WORD_SCORE = 1.0
+
+
+def bundled_lm_available() -> bool:
+    return BUNDLED_LM.is_file() and BUNDLED_LEXICON.is_file()
+
+
+def default_decode_options(**overrides) -> DecodeOptions:
+    """How the bundled model decodes by default: beam search with the bundled word LM (greedy without it)."""
+    if not bundled_lm_available():
+        return DecodeOptions(**overrides)
+    kw = {
+        "decoder": "beam",
+        "lm": str(BUNDLED_LM),
+        "lexicon": str(BUNDLED_LEXICON),
+        "lm_weight": BUNDLED_LM_WEIGHT,
+        "word_score": BUNDLED_WORD_SCORE,
+    }
+    return DecodeOptions(**(kw | overrides))
 
 
 @dataclass(frozen=True)
@@ -77,7 +113,7 @@ class BeamSearchDecoder:
         from torchaudio.models.decoder import ctc_decoder
 
         if opts.lm and not opts.lexicon:
-            raise ValueError("a word LM needs a lexicon (--lexicon)")
+            raise UsageError("a word LM needs a lexicon (--lexicon)")
         for name in ("lexicon", "lm"):
             p = getattr(opts, name)
             if p and not Path(p).is_file():
@@ -90,13 +126,22 @@ class BeamSearchDecoder:
             return  # prefix search
         fl_tokens = [FL_SPACE if t == SPACE else t for t in tokenizer.tokens]
         kw = dict(
-            tokens=fl_tokens, nbest=1, beam_size=opts.beam_size, beam_size_token=opts.beam_size_token or None,
-            beam_threshold=opts.beam_threshold, word_score=opts.word_score, unk_score=opts.unk_score, sil_score=0.0,
-            log_add=opts.log_add, blank_token=BLANK, sil_token=FL_SPACE, unk_word="<unk>",
+            tokens=fl_tokens,
+            nbest=1,
+            beam_size=opts.beam_size,
+            beam_size_token=opts.beam_size_token or None,
+            beam_threshold=opts.beam_threshold,
+            word_score=opts.word_score,
+            unk_score=opts.unk_score,
+            sil_score=0.0,
+            log_add=opts.log_add,
+            blank_token=BLANK,
+            sil_token=FL_SPACE,
+            unk_word="<unk>",
         )
         for word, _ in opts.hotwords:
             if any(c not in tokenizer.index for c in word):
-                raise ValueError(f"hotword '{word}': characters outside the model's alphabet")
+                raise UsageError(f"hotword '{word}': characters outside the model's alphabet")
         if not opts.lexicon:
             self.lm = CharBiasLM(opts.hotwords, tokenizer)
             self.decoder = ctc_decoder(lexicon=None, lm=self.lm, lm_weight=1.0, **kw)
@@ -110,8 +155,9 @@ class BeamSearchDecoder:
             if isinstance(tokenizer, WordPieceTokenizer):
                 respell_lexicon(lexicon, lexicon, tokenizer)
             if not opts.hotwords:
-                self.decoder = ctc_decoder(lexicon=str(lexicon), lm=opts.lm,
-                                           lm_weight=opts.lm_weight if opts.lm else 0.0, **kw)
+                self.decoder = ctc_decoder(
+                    lexicon=str(lexicon), lm=opts.lm, lm_weight=opts.lm_weight if opts.lm else 0.0, **kw
+                )
                 return
             weight = opts.lm_weight if opts.lm else 1.0  # flashlight multiplies LM scores, bonus included, by this
             words = create_word_dict(load_words(str(lexicon)))  # the same word ids ctc_decoder assigns
@@ -162,8 +208,9 @@ class BeamSearchDecoder:
         from .prefix_search import prefix_beam_search  # numba: imported (and compiled) on first use
 
         o, tok = self.opts, self.tokenizer
-        r = prefix_beam_search(emissions, tok.blank, tok.space, o.beam_size, o.beam_size_token, o.token_min_logp,
-                               o.beam_threshold)
+        r = prefix_beam_search(
+            emissions, tok.blank, tok.space, o.beam_size, o.beam_size_token, o.token_min_logp, o.beam_threshold
+        )
         keep = self._strip_separators(list(zip(r.tokens, r.frames)))
         return Hypothesis(tok.decode([t for t, _ in keep]), [t for t, _ in keep], [f for _, f in keep], r.score)
 
@@ -190,4 +237,4 @@ def make_decoder(tokenizer: CharTokenizer, opts: DecodeOptions):
         return lambda lp, lens: greedy_search(lp, lens, tokenizer)
     if opts.decoder == "beam":
         return BeamSearchDecoder(tokenizer, opts)
-    raise ValueError(f"unknown decoder '{opts.decoder}' (greedy or beam)")
+    raise UsageError(f"unknown decoder '{opts.decoder}' (greedy or beam)")

@@ -28,6 +28,8 @@ from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
 
+from .errors import AsrError
+
 OPENSLR = "https://www.openslr.org/resources"
 
 # part -> (URL relative to OPENSLR, md5). The md5s are those of openslr.org/resources/12/md5sum.txt, as repeated
@@ -57,12 +59,12 @@ LM_RESOURCES: dict[str, tuple[str, str | None]] = {
 # What the recipe's decode stage uses (lm/3-gram.pruned.1e-7.arpa).
 DEFAULT_LM_RESOURCES: tuple[str, ...] = ("3-gram.pruned.1e-7.arpa.gz",)
 
-TIMEOUT = 60.0       # seconds without data before a connection counts as failed
-RETRY_DELAY = 2.0    # seconds; the n-th retry waits n * RETRY_DELAY (tests set 0)
+TIMEOUT = 60.0  # seconds without data before a connection counts as failed
+RETRY_DELAY = 2.0  # seconds; the n-th retry waits n * RETRY_DELAY (tests set 0)
 USER_AGENT = "asr-download/0.1 (+urllib)"
 
 
-class DownloadError(Exception):
+class DownloadError(AsrError):
     """A download, checksum or extraction failed; the message is one line naming the file or URL."""
 
     def __init__(self, message: str) -> None:
@@ -99,7 +101,7 @@ def _already_ok(dest: Path, md5: str | None) -> bool:
     if not dest.is_file():
         return False
     if md5 is None:
-        return True                       # nothing to check against: an existing file is taken as is
+        return True  # nothing to check against: an existing file is taken as is
     marker = _marker(dest)
     if marker.is_file():
         fields = marker.read_text().split()
@@ -147,7 +149,7 @@ def _fetch(url: str, part: Path, chunk: int, desc: str) -> str:
         if e.code != 416 or not offset:
             raise
         _, total = _content_range(e.headers.get("Content-Range"))
-        if total == offset:               # the .part was already complete
+        if total == offset:  # the .part was already complete
             return file_md5(part, chunk)
         part.unlink()
         raise _Incomplete(f"server rejected the resume at byte {offset}; restarting from zero") from None
@@ -167,9 +169,19 @@ def _fetch(url: str, part: Path, chunk: int, desc: str) -> str:
         length = resp.headers.get("Content-Length")
         total = offset + int(length) if length and length.isdigit() else None
         interactive = sys.stderr.isatty()
-        with open(part, "ab" if offset else "wb") as f, tqdm(
-                total=total, initial=offset, desc=desc, unit="B", unit_scale=True, unit_divisor=1024,
-                file=sys.stderr, mininterval=0.5 if interactive else 30.0) as bar:
+        with (
+            open(part, "ab" if offset else "wb") as f,
+            tqdm(
+                total=total,
+                initial=offset,
+                desc=desc,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                file=sys.stderr,
+                mininterval=0.5 if interactive else 30.0,
+            ) as bar,
+        ):
             while buf := resp.read(chunk):
                 f.write(buf)
                 h.update(buf)
@@ -251,17 +263,18 @@ def extract_tar(archive: str | Path, dest_dir: str | Path) -> Path:
     kwargs = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
     _note(f"{archive.name}: extracting into {dest_dir}")
     try:
-        with tarfile.open(archive, "r|*") as tf:           # streamed: one pass over a multi-GB .tar.gz
+        with tarfile.open(archive, "r|*") as tf:  # streamed: one pass over a multi-GB .tar.gz
             for member in tf:
                 if _unsafe(member.name):
                     raise DownloadError(f"{archive.name}: unsafe member path {member.name!r}; refusing to extract")
                 if member.issym() or member.islnk():
-                    target = (member.linkname if member.islnk()
-                              else str(PurePosixPath(member.name).parent / member.linkname))
+                    target = (
+                        member.linkname if member.islnk() else str(PurePosixPath(member.name).parent / member.linkname)
+                    )
                     if _unsafe(member.linkname) or _unsafe(target):
                         raise DownloadError(f"{archive.name}: link {member.name!r} points outside the archive")
                 elif not (member.isfile() or member.isdir()):
-                    continue                                 # devices, fifos: never needed
+                    continue  # devices, fifos: never needed
                 tf.extract(member, dest_dir, **kwargs)
     except (tarfile.TarError, EOFError, OSError) as e:
         raise DownloadError(f"{archive.name}: cannot extract ({_reason(e)})") from None
@@ -280,8 +293,9 @@ def _check_names(kind: str, names: list[str], table: dict) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def download_librispeech(parts: list[str], dest: str | Path, base_url: str = OPENSLR,
-                         keep_archives: bool = True) -> Path:
+def download_librispeech(
+    parts: list[str], dest: str | Path, base_url: str = OPENSLR, keep_archives: bool = True
+) -> Path:
     """Download and extract LibriSpeech ``parts`` under ``dest``; returns ``dest/LibriSpeech``.
 
     Archives go to ``dest/archives/``; a part already extracted (folder + marker) is skipped without a request.
@@ -296,7 +310,7 @@ def download_librispeech(parts: list[str], dest: str | Path, base_url: str = OPE
         if (root / part).is_dir() and marker.is_file():
             _note(f"{part}: already extracted in {root / part}")
             continue
-        marker.unlink(missing_ok=True)                       # a folder without marker: extraction was cut short
+        marker.unlink(missing_ok=True)  # a folder without marker: extraction was cut short
         archive = download_file(_join(base_url, rel), dest / "archives" / archive_name, md5)
         extract_tar(archive, dest)
         if not (root / part).is_dir():

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -28,21 +28,28 @@ class EvalResult:
 
 @torch.no_grad()
 def infer(
-    model: CTCModel, utts: list[Utterance], tokenizer: CharTokenizer,
-    decoder: Callable[[torch.Tensor, torch.Tensor], list[Hypothesis]], device: torch.device | str = "cpu",
-    max_batch_seconds: float = 200.0, num_workers: int = 0, amp: bool = False,
+    model: CTCModel,
+    utts: list[Utterance],
+    tokenizer: CharTokenizer,
+    decoder: Callable[[torch.Tensor, torch.Tensor], list[Hypothesis]],
+    device: torch.device | str = "cpu",
+    max_batch_seconds: float = 200.0,
+    num_workers: int = 0,
+    amp: bool = False,
 ) -> tuple[list[Hypothesis], float]:
     """Decode ``utts`` in duration-sorted batches.
 
     Returns:
-        one hypothesis per utterance (in input order) and the mean CTC loss per utterance.
+        one hypothesis per utterance (in input order) and the CTC loss per target token averaged over utterances
+        (the unit of the training loss, ``reduction="mean"``).
     """
     model.eval()
     sampler = DurationBucketSampler([u.duration for u in utts], max_batch_seconds, max_size=64, jitter=0.0)
     # Utterances longer than a batch go alone.
     batches = list(iter(sampler)) + [[i] for i in sampler.skipped]
-    loader = torch.utils.data.DataLoader(AsrDataset(utts, tokenizer), batch_sampler=batches, collate_fn=collate,
-                                         num_workers=num_workers)
+    loader = torch.utils.data.DataLoader(
+        AsrDataset(utts, tokenizer), batch_sampler=batches, collate_fn=collate, num_workers=num_workers
+    )
     device = torch.device(device)
     hyps: list[Hypothesis | None] = [None] * len(utts)
     loss_sum = 0.0
@@ -50,17 +57,28 @@ def infer(
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
             log_probs, lens = model(batch["wav"].to(device), batch["wav_lens"].to(device))
         loss = torch.nn.functional.ctc_loss(
-            log_probs.float().transpose(0, 1), batch["targets"].to(device), lens, batch["target_lens"].to(device),
-            blank=tokenizer.blank, reduction="sum", zero_infinity=True)
-        loss_sum += float(loss)
+            log_probs.float().transpose(0, 1),
+            batch["targets"].to(device),
+            lens,
+            batch["target_lens"].to(device),
+            blank=tokenizer.blank,
+            reduction="none",
+            zero_infinity=True,
+        )
+        loss_sum += float((loss / batch["target_lens"].to(device).clamp(min=1)).sum())  # as training's "mean"
         for i, h in zip(batch["index"].tolist(), decoder(log_probs.float().cpu(), lens.cpu())):
             hyps[i] = h
     return hyps, loss_sum / max(len(utts), 1)  # type: ignore[return-value]
 
 
 def evaluate(
-    model: CTCModel, tokenizer: CharTokenizer, manifest: str | Path, out_dir: str | Path,
-    opts: DecodeOptions = DecodeOptions(), device: str | torch.device = "cpu", max_batch_seconds: float = 200.0,
+    model: CTCModel,
+    tokenizer: CharTokenizer,
+    manifest: str | Path,
+    out_dir: str | Path,
+    opts: DecodeOptions = DecodeOptions(),
+    device: str | torch.device = "cpu",
+    max_batch_seconds: float = 200.0,
 ) -> EvalResult:
     """Decode every utterance of ``manifest``; write ``out_dir/hyp.jsonl`` and ``out_dir/errors.txt``."""
     utts = read_manifest(manifest)
@@ -89,6 +107,18 @@ def write_results(exp_dir: str | Path, out: str | Path | None = None) -> Path:
         raise FileNotFoundError(f"{exp_dir / 'decode'}: no decoding results (*/errors.txt)")
     out = Path(out) if out else exp_dir / "RESULTS.md"
     model = exp_dir / "best.pt"
-    out.write_text("\n".join([f"# Results: {exp_dir}", "", f"Model: `{model}`", "",
-                              "| set | decoder | WER | CER | utterances |", "|---|---|---|---|---|", *rows, ""]))
+    out.write_text(
+        "\n".join(
+            [
+                f"# Results: {exp_dir}",
+                "",
+                f"Model: `{model}`",
+                "",
+                "| set | decoder | WER | CER | utterances |",
+                "|---|---|---|---|---|",
+                *rows,
+                "",
+            ]
+        )
+    )
     return out

@@ -8,7 +8,7 @@ offline processing.
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 from torch import nn
@@ -41,8 +41,15 @@ class LogMel(nn.Module):
         self.hop = int(SAMPLE_RATE * cfg.hop_ms / 1000)
         self.n_mels = cfg.n_mels
         self.mel = torchaudio.transforms.MelSpectrogram(
-            sample_rate=SAMPLE_RATE, n_fft=self.win, win_length=self.win, hop_length=self.hop,
-            n_mels=cfg.n_mels, center=False, power=2.0, mel_scale="slaney", norm="slaney",
+            sample_rate=SAMPLE_RATE,
+            n_fft=self.win,
+            win_length=self.win,
+            hop_length=self.hop,
+            n_mels=cfg.n_mels,
+            center=False,
+            power=2.0,
+            mel_scale="slaney",
+            norm="slaney",
         )
 
     def forward(self, wav: torch.Tensor, wav_lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -144,8 +151,10 @@ class VoiceAugment(nn.Module):
             lo = hi - 1
             frac = ((src_hz - self.centres[lo]) / (self.centres[hi] - self.centres[lo])).clamp(0, 1)
             frac = frac.unsqueeze(1)
-            feats = (torch.gather(feats, 2, lo.unsqueeze(1).expand(B, T, F)) * (1 - frac)
-                     + torch.gather(feats, 2, hi.unsqueeze(1).expand(B, T, F)) * frac)
+            feats = (
+                torch.gather(feats, 2, lo.unsqueeze(1).expand(B, T, F)) * (1 - frac)
+                + torch.gather(feats, 2, hi.unsqueeze(1).expand(B, T, F)) * frac
+            )
         env_db = torch.zeros(B, F, device=dev)  # the utterance's added envelope, in dB of power
         if self.eq_db:
             bins = torch.arange(F, device=dev, dtype=feats.dtype)
@@ -191,17 +200,18 @@ def compute_cmvn_stats(
     return mean.float().cpu(), var.sqrt().float().cpu(), count
 
 
-def save_cmvn_stats(manifests: list[str], out: str, max_utts: int = 2000, seed: int = 0,
-                    cfg: FeatureConfig | None = None) -> tuple[torch.Tensor, torch.Tensor, int]:
+def save_cmvn_stats(
+    manifests: list[str], out: str, max_utts: int = 2000, seed: int = 0, cfg: FeatureConfig | None = None
+) -> tuple[torch.Tensor, torch.Tensor, int]:
     """Compute CMVN statistics over a random sample of the manifests' utterances and save them to ``out``."""
     import numpy as np
 
-    from .audio import load_audio
+    from .audio import condition, load_audio
     from .data import read_manifest
 
     utts = [u for m in manifests for u in read_manifest(m)]
     pick = np.random.default_rng(seed).permutation(len(utts))[:max_utts]
-    wavs = (torch.from_numpy(load_audio(utts[int(i)].audio)) for i in pick)
+    wavs = (torch.from_numpy(condition(load_audio(utts[int(i)].audio))) for i in pick)
     mean, std, frames = compute_cmvn_stats(LogMel(cfg or FeatureConfig()), wavs)
     from pathlib import Path
 

@@ -25,14 +25,26 @@ def to_json(result: Result) -> str:
     return json.dumps(result.to_dict(), ensure_ascii=False, indent=1) + "\n"
 
 
+def cues(result: Result) -> list[tuple[float, float, str]]:
+    """(start, end, text) subtitle cues that never overlap: a segment's padded end is cut at the next one's start."""
+    segs = result.segments
+    out = []
+    for i, s in enumerate(segs):
+        end = min(s.end, segs[i + 1].start) if i + 1 < len(segs) else s.end
+        out.append((s.start, max(end, s.start), s.text))
+    return out
+
+
 def to_srt(result: Result) -> str:
-    blocks = [f"{i}\n{_timestamp(s.start, ',')} --> {_timestamp(s.end, ',')}\n{s.text}\n"
-              for i, s in enumerate(result.segments, 1)]
+    blocks = [
+        f"{i}\n{_timestamp(a, ',')} --> {_timestamp(b, ',')}\n{text}\n"
+        for i, (a, b, text) in enumerate(cues(result), 1)
+    ]
     return "\n".join(blocks)
 
 
 def to_vtt(result: Result) -> str:
-    blocks = [f"{_timestamp(s.start, '.')} --> {_timestamp(s.end, '.')}\n{s.text}\n" for s in result.segments]
+    blocks = [f"{_timestamp(a, '.')} --> {_timestamp(b, '.')}\n{text}\n" for a, b, text in cues(result)]
     return "WEBVTT\n\n" + "\n".join(blocks)
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from torchaudio.models.decoder import CTCDecoderLM, CTCDecoderLMState
 
+from .errors import UsageError
 from .text import CharTokenizer, normalize_text
 
 DEFAULT_BOOST = 2.0  # log-probability per character
@@ -33,10 +34,10 @@ def parse_hotwords(specs: list[str], default_boost: float = DEFAULT_BOOST) -> tu
         try:
             value = float(boost) if sep else default_boost
         except ValueError:
-            raise ValueError(f"hotword '{spec}': boost '{boost}' is not a number") from None
+            raise UsageError(f"hotword '{spec}': boost '{boost}' is not a number") from None
         norm = normalize_text(word)
         if not norm:
-            raise ValueError(f"hotword '{spec}': no letters in it")
+            raise UsageError(f"hotword '{spec}': no letters in it")
         for w in norm.split():  # a phrase boosts each of its words
             out[w] = value
     return tuple(out.items())

@@ -8,11 +8,13 @@ from __future__ import annotations
 import queue
 import sys
 import time
-from typing import Iterable, Iterator, TextIO
+from collections.abc import Iterable, Iterator
+from typing import TextIO
 
 import numpy as np
 
 from .audio import SAMPLE_RATE, stream_audio
+from .errors import UsageError
 from .streaming import Event, Stream
 
 BLOCK = 0.02  # seconds per block read from a file or the microphone
@@ -24,7 +26,7 @@ def file_blocks(path: str, realtime: bool = False) -> Iterator[np.ndarray]:
     sent = 0
     for big in stream_audio(path, block_s=1.0):
         for i in range(0, len(big), int(BLOCK * SAMPLE_RATE)):
-            block = big[i: i + int(BLOCK * SAMPLE_RATE)]
+            block = big[i : i + int(BLOCK * SAMPLE_RATE)]
             if realtime:
                 wait = t0 + (sent + len(block)) / SAMPLE_RATE - time.perf_counter()
                 if wait > 0:
@@ -34,30 +36,52 @@ def file_blocks(path: str, realtime: bool = False) -> Iterator[np.ndarray]:
 
 
 def microphone_blocks(device: str | int | None = None) -> Iterator[np.ndarray]:
-    """The default (or given) input device as 20 ms blocks at 16 kHz, until Ctrl-C."""
+    """The default (or given) input device as 20 ms blocks at 16 kHz, until Ctrl-C.
+
+    Checks at once (before anything is loaded or "listening" is printed) that the sounddevice package, PortAudio and
+    an input device are there; raises UsageError saying how to get them.
+    """
     try:
         import sounddevice as sd
     except (ImportError, OSError) as e:  # OSError: the PortAudio library is missing
-        raise ValueError(f"--mic needs the sounddevice package and PortAudio: pip install 'asr[mic]' ({e})") from None
+        raise UsageError(
+            f"--mic needs the sounddevice package and PortAudio: pip install 'asr[mic]' and "
+            f"apt-get install libportaudio2 ({e})"
+        ) from None
+    try:
+        sd.check_input_settings(device=device, channels=1, samplerate=SAMPLE_RATE, dtype="float32")
+    except Exception as e:
+        raise UsageError(f"microphone: no usable input device ({e}); list them with: python -m sounddevice") from None
+    return _microphone(sd, device)
+
+
+def _microphone(sd, device) -> Iterator[np.ndarray]:
     q: queue.Queue = queue.Queue()
 
     def callback(indata, frames, t, status) -> None:
         q.put(indata[:, 0].copy())
 
     try:
-        with sd.InputStream(samplerate=SAMPLE_RATE, channels=1, dtype="float32", blocksize=int(BLOCK * SAMPLE_RATE),
-                            device=device, callback=callback):
+        with sd.InputStream(
+            samplerate=SAMPLE_RATE,
+            channels=1,
+            dtype="float32",
+            blocksize=int(BLOCK * SAMPLE_RATE),
+            device=device,
+            callback=callback,
+        ):
             while True:
                 yield q.get()
     except sd.PortAudioError as e:
-        raise ValueError(f"microphone: {e}") from None
+        raise UsageError(f"microphone: {e}") from None
 
 
 class TerminalDisplay:
     """Final results one per line on ``out``; partials on ``err`` (rewritten in place when it is a terminal)."""
 
-    def __init__(self, out: TextIO = sys.stdout, err: TextIO = sys.stderr, partials: bool = False,
-                 times: bool = False) -> None:
+    def __init__(
+        self, out: TextIO = sys.stdout, err: TextIO = sys.stderr, partials: bool = False, times: bool = False
+    ) -> None:
         self.out, self.err, self.partials, self.times = out, err, partials, times
         self.tty = err.isatty()
         self.shown = False

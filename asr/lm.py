@@ -1,143 +1,317 @@
-"""Word n-gram LM (interpolated Kneser-Ney, written as ARPA) and a spelling lexicon, from a text file, offline.
+"""Word n-gram LM (interpolated Kneser-Ney, count-pruned, written as ARPA) and a spelling lexicon, offline.
 
-The ARPA file and the lexicon are what the flashlight beam search (``asr.decode``) loads.
+The estimator streams its text: sentences are read one at a time (plain text, ``.xz``/``.gz``/``.bz2``, or a JSONL
+manifest's transcripts), mapped to word ids, and their n-grams counted in chunks of integer keys with NumPy, so tens
+of millions of words take minutes and memory in proportion to the distinct n-grams, not to the text. Two passes:
+the first counts words (the vocabulary), the second counts n-grams.
+
+Pruning (``min_count``) drops n-grams of order 2 and up seen fewer times; their probability mass goes to the back-off,
+whose weights are recomputed so that every context's distribution still sums to one. The ARPA file and the lexicon
+are what the flashlight beam search (``asr.decode``) loads.
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter, defaultdict
+import array
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from .errors import AsrError
 from .text import lexicon_spelling, normalize_text
 
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
+CHUNK_TOKENS = 20_000_000  # token ids buffered before their n-grams are counted
+
+
+class LmError(AsrError, ValueError):
+    """An LM cannot be built; one line naming the file and the reason."""
+
+
+def _open_text(path: Path):
+    suffix = path.suffix.lower()
+    if suffix == ".xz":
+        import lzma
+
+        return lzma.open(path, "rt", encoding="utf-8", errors="replace")
+    if suffix == ".gz":
+        import gzip
+
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
+    if suffix == ".bz2":
+        import bz2
+
+        return bz2.open(path, "rt", encoding="utf-8", errors="replace")
+    return open(path, encoding="utf-8", errors="replace")
+
+
+def iter_sentences(paths: Iterable[str | Path], exclude_held_out: bool = False) -> Iterator[list[str]]:
+    """Normalised, non-empty sentences (word lists) of text files, one sentence per line, or of manifests' texts.
+
+    ``exclude_held_out`` skips the sentences that ``asr synth`` reserves for evaluation voices.
+    """
+    held_out = None
+    if exclude_held_out:
+        from .synth import is_held_out as held_out
+    for path in map(Path, paths):
+        if not path.is_file():
+            raise LmError(f"{path}: no such text file")
+        if path.suffix == ".jsonl":
+            from .data import read_manifest
+
+            lines: Iterable[str] = (u.text for u in read_manifest(path))
+            f = None
+        else:
+            f = _open_text(path)
+            lines = f
+        try:
+            for line in lines:
+                words = normalize_text(line).split()
+                if words and not (held_out and held_out(" ".join(words))):
+                    yield words
+        finally:
+            if f is not None:
+                f.close()
 
 
 def read_sentences(path: str | Path) -> list[list[str]]:
-    """Normalised, non-empty sentences of a text file, one per line, as word lists."""
-    out = []
-    if str(path).endswith(".jsonl"):  # a manifest: use its transcripts
-        from .data import read_manifest
-
-        lines = [u.text for u in read_manifest(path)]
-    else:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            lines = f.readlines()
-    for line in lines:
-        words = normalize_text(line).split()
-        if words:
-            out.append(words)
+    """All sentences of one text file (see :func:`iter_sentences`)."""
+    out = list(iter_sentences([path]))
     if not out:
-        raise ValueError(f"{path}: no text")
+        raise LmError(f"{path}: no text")
     return out
 
 
-def _discount(counts: Counter) -> float:
-    n1 = sum(1 for c in counts.values() if c == 1)
-    n2 = sum(1 for c in counts.values() if c == 2)
+@dataclass
+class NgramCounts:
+    """Distinct n-grams and their counts. ``keys[n-1]`` (M,) int64 packs n word ids of ``bits`` bits each
+    (first word highest), sorted; ``counts[n-1]`` (M,) int64."""
+
+    vocab: list[str]  # id → word; 0 = <s>, 1 = </s>, 2 = <unk>
+    bits: int
+    keys: list[np.ndarray]
+    counts: list[np.ndarray]
+
+    @property
+    def order(self) -> int:
+        return len(self.keys)
+
+    def words_of(self, n: int, keys: np.ndarray) -> np.ndarray:
+        """(M,) packed n-gram keys → (M, n) word ids."""
+        mask = (1 << self.bits) - 1
+        return np.stack([(keys >> (self.bits * (n - 1 - j))) & mask for j in range(n)], axis=1)
+
+
+def _merge(keys: list[np.ndarray], counts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    k = np.concatenate(keys)
+    c = np.concatenate(counts)
+    uniq, inv = np.unique(k, return_inverse=True)
+    return uniq, np.bincount(inv, weights=c, minlength=len(uniq)).astype(np.int64)
+
+
+def count_ngrams(sentences: Iterable[list[str]], vocab: list[str], order: int) -> NgramCounts:
+    """Count the n-grams (n = 1..order) of ``sentences`` over ``vocab`` (other words count as <unk>).
+
+    Each sentence is framed as ``<s> w1 … wk </s>``; n-grams never cross sentences, and <s> is counted only as a
+    context. Raises LmError when ``order`` words of the vocabulary's id width do not fit 63 bits.
+    """
+    index = {w: i for i, w in enumerate(vocab)}
+    bits = max(1, int(len(vocab) - 1).bit_length())
+    if bits * order > 63:
+        raise LmError(f"a vocabulary of {len(vocab)} words is too large for order {order}; lower --max-vocab")
+    unk = index[UNK]
+    parts: list[tuple[list[np.ndarray], list[np.ndarray]]] = [([], []) for _ in range(order)]
+    buf = array.array("i")
+
+    def flush() -> None:
+        ids = np.frombuffer(buf, dtype=np.int32).astype(np.int64)
+        if len(ids) == 0:
+            return
+        for n in range(1, order + 1):
+            m = len(ids) - n + 1
+            if m <= 0:
+                continue
+            key = np.zeros(m, dtype=np.int64)
+            ok = np.ones(m, dtype=bool)
+            for j in range(n):
+                col = ids[j : j + m]
+                key = (key << bits) | col
+                if j < n - 1:
+                    ok &= col != 1  # </s> only last
+                if j > 0:
+                    ok &= col != 0  # <s> only first
+            if n == 1:
+                ok &= ids[:m] != 0
+            uniq, cnt = np.unique(key[ok], return_counts=True)
+            parts[n - 1][0].append(uniq)
+            parts[n - 1][1].append(cnt.astype(np.int64))
+            if len(parts[n - 1][0]) > 8:  # keep memory flat: merge what has been counted so far
+                k, c = _merge(*parts[n - 1])
+                parts[n - 1] = ([k], [c])
+        del buf[:]
+
+    for words in sentences:
+        buf.append(0)
+        buf.extend(index.get(w, unk) for w in words)
+        buf.append(1)
+        if len(buf) >= CHUNK_TOKENS:
+            flush()
+    flush()
+    keys, counts = [], []
+    for n in range(order):
+        if not parts[n][0]:
+            raise LmError("no text to count n-grams from")
+        k, c = _merge(*parts[n])
+        keys.append(k)
+        counts.append(c)
+    return NgramCounts(vocab, bits, keys, counts)
+
+
+def _discount(counts: np.ndarray) -> float:
+    n1, n2 = int((counts == 1).sum()), int((counts == 2).sum())
     return n1 / (n1 + 2 * n2) if n1 + n2 > 0 else 0.5
 
 
-def build_kn_lm(sentences: list[list[str]], order: int = 3) -> tuple[list[dict], list[dict]]:
-    """Interpolated Kneser-Ney estimates.
+@dataclass
+class NgramLM:
+    """An estimated back-off LM: per order, kept n-gram keys (sorted), log10 probabilities and log10 back-off
+    weights (0 where a context has none), over ``counts.vocab``."""
 
-    Returns:
-        probs[n-1]: {n-gram tuple: log10 p}, and bows[n-1]: {n-gram tuple: log10 back-off weight}, for n = 1..order.
+    counts: NgramCounts
+    keys: list[np.ndarray]
+    logprob: list[np.ndarray]
+    logbow: list[np.ndarray]
+
+    def to_dicts(self) -> tuple[list[dict], list[dict]]:
+        """probs[n-1] {word tuple: log10 p} and bows[n-1] {word tuple: log10 bow}, for small LMs (tests)."""
+        vocab, probs, bows = self.counts.vocab, [], []
+        for n in range(1, len(self.keys) + 1):
+            words = self.counts.words_of(n, self.keys[n - 1])
+            grams = [tuple(vocab[i] for i in row) for row in words]
+            probs.append(dict(zip(grams, self.logprob[n - 1].tolist())))
+            bows.append({g: b for g, b in zip(grams, self.logbow[n - 1].tolist()) if b != 0.0})
+        return probs, bows
+
+
+def _lookup(sorted_keys: np.ndarray, values: np.ndarray, query: np.ndarray, default: float | np.ndarray) -> np.ndarray:
+    pos = np.searchsorted(sorted_keys, query).clip(0, max(len(sorted_keys) - 1, 0))
+    found = sorted_keys[pos] == query if len(sorted_keys) else np.zeros(len(query), bool)
+    return np.where(found, values[pos] if len(values) else 0.0, default)
+
+
+def estimate_kn(c: NgramCounts, min_count: int = 1) -> NgramLM:
+    """Interpolated Kneser-Ney with one discount per order, then count pruning with renormalised back-off weights.
+
+    Lower orders use continuation counts (distinct left contexts), except n-grams that start with <s>. The unigram
+    distribution is interpolated with a uniform one, which gives <unk> its mass. N-grams of order >= 2 whose raw count
+    is below ``min_count`` are dropped (a kept n-gram's prefix and suffix always have counts at least as high, so the
+    ARPA file stays consistent), and each context's back-off weight is set so that its distribution sums to one.
     """
-    raw: list[Counter] = [Counter() for _ in range(order)]
-    for words in sentences:
-        seq = [BOS] + words + [EOS]
-        for n in range(1, order + 1):
-            for i in range(max(0, 1 if n == 1 else 0), len(seq) - n + 1):
-                raw[n - 1][tuple(seq[i:i + n])] += 1
-    # Lower orders use continuation counts (distinct left contexts), except n-grams starting with <s>.
-    counts: list[Counter] = [Counter() for _ in range(order)]
-    counts[order - 1] = raw[order - 1]
+    order, bits, V = c.order, c.bits, len(c.vocab)
+    # KN counts: the highest order keeps raw counts; lower ones count distinct left extensions.
+    kn = [None] * order
+    kn[order - 1] = c.counts[order - 1].astype(np.float64)
     for n in range(order - 1, 0, -1):
-        cont = Counter(g[1:] for g in raw[n])
-        for g, c in raw[n - 1].items():
-            counts[n - 1][g] = c if g[0] == BOS else cont.get(g, 0)
-        for g in list(counts[n - 1]):
-            if counts[n - 1][g] == 0:
-                del counts[n - 1][g]
-    vocab = sorted({g[0] for g in counts[0]} | {EOS, UNK} - {BOS})
-    probs: list[dict] = [dict() for _ in range(order)]
-    bows: list[dict] = [dict() for _ in range(order)]
-
-    # Unigrams: discounted continuation counts interpolated with a uniform distribution (gives <unk> its mass).
-    d1 = _discount(counts[0])
-    total = sum(c for g, c in counts[0].items() if g[0] != BOS)
-    uni_gamma = d1 * sum(1 for g in counts[0] if g[0] != BOS) / total
-    p1 = {w: max(counts[0].get((w,), 0) - d1, 0) / total + uni_gamma / len(vocab) for w in vocab}
-    lower = {(w,): p for w, p in p1.items()}
-    probs[0] = {g: math.log10(p) for g, p in lower.items()}
-    probs[0][(BOS,)] = -99.0
+        suffixes = c.keys[n] & ((1 << (bits * n)) - 1)  # drop the first word of each (n+1)-gram
+        uniq, cont = np.unique(suffixes, return_counts=True)
+        cont_of = _lookup(uniq, cont.astype(np.float64), c.keys[n - 1], 0.0)
+        first = c.keys[n - 1] >> (bits * (n - 1))
+        kn[n - 1] = np.where(first == 0, c.counts[n - 1], cont_of).astype(np.float64)
+    # Unigrams (over every word id; <s> gets log10 p = -99 as in ARPA files).
+    uni_counts = np.zeros(V)
+    uni_counts[c.keys[0]] = kn[0]
+    real = np.arange(V) != 0
+    d1 = _discount(kn[0][kn[0] > 0])
+    total = uni_counts[real].sum()
+    gamma1 = d1 * (uni_counts[real] > 0).sum() / total
+    p1 = np.maximum(uni_counts - d1, 0) / total + gamma1 / (V - 1)
+    p1[0] = 0.0
+    full_keys, full_p = [np.arange(V, dtype=np.int64)], [p1]  # unpruned interpolated p of every seen n-gram
     for n in range(2, order + 1):
-        d = _discount(counts[n - 1])
-        ctx_total: dict = defaultdict(int)
-        ctx_types: dict = defaultdict(int)
-        for g, c in counts[n - 1].items():
-            ctx_total[g[:-1]] += c
-            ctx_types[g[:-1]] += 1
-        cur = {}
-        for g, c in counts[n - 1].items():
-            h = g[:-1]
-            gamma = d * ctx_types[h] / ctx_total[h]
-            cur[g] = (c - d) / ctx_total[h] + gamma * _backoff_prob(g[1:], lower, bows, probs)
-        for h in ctx_total:
-            bows[n - 2][h] = math.log10(d * ctx_types[h] / ctx_total[h])
-        probs[n - 1] = {g: math.log10(p) for g, p in cur.items()}
-        lower = cur
-    return probs, bows
+        keys, cnt = c.keys[n - 1], kn[n - 1]
+        d = _discount(cnt)
+        ctx = keys >> bits
+        ctx_uniq, inv = np.unique(ctx, return_inverse=True)
+        ctx_total = np.bincount(inv, weights=cnt)
+        ctx_types = np.bincount(inv).astype(np.float64)
+        lower = _lookup(full_keys[-1], full_p[-1], keys & ((1 << (bits * (n - 1))) - 1), 0.0)
+        p = (np.maximum(cnt - d, 0) + d * ctx_types[inv] * lower) / ctx_total[inv]
+        full_keys.append(keys)
+        full_p.append(p)
+    # Pruning and back-off weights, from the lowest order up.
+    kept_keys = [np.arange(1, V, dtype=np.int64)]  # every word but <s> has a unigram probability ...
+    kept_keys[0] = np.concatenate([[0], kept_keys[0]])  # ... and <s> is listed too (as a context)
+    logprob = [np.log10(np.maximum(p1, 1e-99))]
+    logprob[0][0] = -99.0
+    logbow = [np.zeros(V)]
+    for n in range(2, order + 1):
+        keep = c.counts[n - 1] >= min_count if min_count > 1 else np.ones(len(full_keys[n - 1]), bool)
+        keys, p = full_keys[n - 1][keep], full_p[n - 1][keep]
+        # p_lower: what a reader would get backing off from the context's suffix (kept (n-1)-grams).
+        suffix = keys & ((1 << (bits * (n - 1))) - 1)
+        p_lower = 10 ** _lookup(kept_keys[-1], logprob[-1], suffix, -99.0)
+        ctx = keys >> bits
+        ctx_uniq, inv = np.unique(ctx, return_inverse=True)
+        num = 1 - np.bincount(inv, weights=p, minlength=len(ctx_uniq))
+        den = 1 - np.bincount(inv, weights=p_lower, minlength=len(ctx_uniq))
+        bow = np.log10(np.maximum(num, 1e-12) / np.maximum(den, 1e-12))
+        # contexts are (n-1)-grams that are kept (their counts are at least their extensions')
+        pos = np.searchsorted(kept_keys[-1], ctx_uniq)
+        logbow[-1][pos] = bow
+        kept_keys.append(keys)
+        logprob.append(np.log10(np.maximum(p, 1e-99)))
+        logbow.append(np.zeros(len(keys)))
+    return NgramLM(c, kept_keys, logprob, logbow)
 
 
-def _backoff_prob(g: tuple, lower: dict, bows: list[dict], probs: list[dict]) -> float:
-    """p(g[-1] | g[:-1]) from the already-built lower orders, backing off as an ARPA reader would."""
-    if g in lower:
-        return lower[g]
-    if len(g) == 1:
-        return 10 ** probs[0][(UNK,)]
-    bow = bows[len(g) - 2].get(g[:-1], 0.0)
-    return 10 ** bow * 10 ** _log_lookup(g[1:], bows, probs)
-
-
-def _log_lookup(g: tuple, bows: list[dict], probs: list[dict]) -> float:
-    if g in probs[len(g) - 1]:
-        return probs[len(g) - 1][g]
-    if len(g) == 1:
-        return probs[0][(UNK,)]
-    return bows[len(g) - 2].get(g[:-1], 0.0) + _log_lookup(g[1:], bows, probs)
-
-
-def write_arpa(path: str | Path, probs: list[dict], bows: list[dict]) -> None:
-    order = len(probs)
-    with open(path, "w") as f:
+def write_arpa(path: str | Path, lm: NgramLM) -> None:
+    """The LM as an ARPA text file (n-grams of each order in key order)."""
+    vocab = np.array(lm.counts.vocab, dtype=object)
+    with open(path, "w", encoding="utf-8") as f:
         f.write("\\data\\\n")
-        for n in range(order):
-            f.write(f"ngram {n + 1}={len(probs[n])}\n")
-        for n in range(order):
-            f.write(f"\n\\{n + 1}-grams:\n")
-            for g in sorted(probs[n]):
-                line = f"{probs[n][g]:.6f}\t{' '.join(g)}"
-                if n < order - 1 and g in bows[n]:
-                    line += f"\t{bows[n][g]:.6f}"
-                f.write(line + "\n")
+        for n, keys in enumerate(lm.keys, 1):
+            f.write(f"ngram {n}={len(keys)}\n")
+        for n in range(1, len(lm.keys) + 1):
+            f.write(f"\n\\{n}-grams:\n")
+            words = lm.counts.words_of(n, lm.keys[n - 1])
+            grams = vocab[words[:, 0]]
+            for j in range(1, n):
+                grams = grams + " " + vocab[words[:, j]]
+            lp, bw = lm.logprob[n - 1], lm.logbow[n - 1]
+            last = n == len(lm.keys)
+            for start in range(0, len(grams), 100_000):
+                stop = start + 100_000
+                rows = [
+                    f"{p:.6f}\t{g}" if last or b == 0.0 else f"{p:.6f}\t{g}\t{b:.6f}"
+                    for p, g, b in zip(lp[start:stop].tolist(), grams[start:stop], bw[start:stop].tolist())
+                ]
+                f.write("\n".join(rows) + "\n")
         f.write("\n\\end\\\n")
 
 
-def write_lexicon(path: str | Path, words: set[str]) -> None:
-    """One word per line followed by its letters and the word separator ``|`` (flashlight's format)."""
-    with open(path, "w") as f:
-        for w in sorted(words):
-            f.write(f"{w}\t{' '.join(w)} |\n")
+def lexicon_lines(words: Iterable[str]) -> list[str]:
+    """Flashlight lexicon lines: each word that is one word of the alphabet, its letters and the separator ``|``
+    (the word keeps its case, e.g. LibriSpeech's upper-case LM)."""
+    out = []
+    for w in words:
+        spelling = lexicon_spelling(w)
+        if spelling:
+            out.append(f"{w}\t{' '.join(spelling)} |")
+    return out
+
+
+def write_lexicon(path: str | Path, words: Iterable[str]) -> int:
+    """Write :func:`lexicon_lines` of ``words`` (sorted); returns the number of words written."""
+    lines = lexicon_lines(sorted(set(words)))
+    Path(path).write_text("".join(line + "\n" for line in lines))
+    return len(lines)
 
 
 def lexicon_from_arpa(arpa: str | Path, out: str | Path) -> int:
-    """Write a spelling lexicon for every unigram of an ARPA LM (keeping the LM's case, e.g. LibriSpeech's upper case).
-
-    Returns the number of words written; words with characters outside a–z and apostrophes are skipped.
-    """
+    """Write a spelling lexicon for every unigram of an ARPA LM. Returns the number of words written."""
     words, in_unigrams = [], False
     with open(arpa, encoding="utf-8", errors="replace") as f:
         for line in f:
@@ -148,41 +322,83 @@ def lexicon_from_arpa(arpa: str | Path, out: str | Path) -> int:
             parts = line.split()
             if in_unigrams and len(parts) >= 2 and parts[1] not in (BOS, EOS, UNK):
                 words.append(parts[1])
-    with open(out, "w") as f:
-        n = 0
-        for w in words:
-            spelling = lexicon_spelling(w)
-            if spelling:
-                f.write(f"{w}\t{' '.join(spelling)} |\n")
-                n += 1
-    return n
+    lines = lexicon_lines(words)
+    Path(out).write_text("".join(line + "\n" for line in lines))
+    return len(lines)
 
 
-def build_lm(text: str | Path, out_dir: str | Path, order: int = 3, exclude_held_out: bool = False) -> tuple[Path, Path]:
-    """Build ``out_dir/lm.arpa`` and ``out_dir/lexicon.txt`` from a text file. Returns their paths.
+def build_vocab(sentences: Iterable[list[str]], max_vocab: int = 0) -> tuple[list[str], int]:
+    """<s>, </s>, <unk>, then the words by falling count (all, or the ``max_vocab`` most frequent).
 
-    ``exclude_held_out`` drops the sentences that ``asr synth`` reserves for evaluation (``synth.split_sentences``).
+    Returns (vocab, number of running words)."""
+    counts: Counter = Counter()
+    total = 0
+    for words in sentences:
+        counts.update(words)
+        total += len(words)
+    if not counts:
+        raise LmError("no text")
+    ranked = [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if w not in (BOS, EOS, UNK)]
+    return [BOS, EOS, UNK] + (ranked[:max_vocab] if max_vocab else ranked), total
+
+
+def build_kn_lm(sentences: list[list[str]], order: int = 3, min_count: int = 1) -> NgramLM:
+    """An LM from sentences in memory (small texts, tests)."""
+    vocab, _ = build_vocab(sentences)
+    return estimate_kn(count_ngrams(sentences, vocab, order), min_count)
+
+
+def build_lm(
+    texts: str | Path | list,
+    out_dir: str | Path,
+    order: int = 3,
+    exclude_held_out: bool = False,
+    min_count: int = 1,
+    max_vocab: int = 0,
+    log=None,
+) -> tuple[Path, Path]:
+    """Build ``out_dir/lm.arpa`` and ``out_dir/lexicon.txt`` (the LM's vocabulary) from text files.
+
+    ``min_count`` prunes n-grams of order >= 2 seen fewer times; ``max_vocab`` keeps the most frequent words (the
+    rest are <unk>). ``log`` (e.g. ``print``) receives one progress line per pass. Returns the two paths.
     """
-    sentences = read_sentences(text)
-    if exclude_held_out:
-        from .synth import split_sentences
+    import time
 
-        train, _ = split_sentences([" ".join(s).upper() for s in sentences])
-        sentences = [s.lower().split() for s in train]
-    probs, bows = build_kn_lm(sentences, order)
+    paths = [texts] if isinstance(texts, (str, Path)) else list(texts)
+    log = log or (lambda msg: None)
+    t0 = time.time()
+    vocab, total = build_vocab(iter_sentences(paths, exclude_held_out), max_vocab)
+    log(f"vocabulary: {len(vocab) - 3} words of {total} running words ({time.time() - t0:.0f} s)")
+    counts = count_ngrams(iter_sentences(paths, exclude_held_out), vocab, order)
+    log(
+        "n-grams counted: "
+        + ", ".join(f"{len(k)} {n + 1}-grams" for n, k in enumerate(counts.keys))
+        + f" ({time.time() - t0:.0f} s)"
+    )
+    lm = estimate_kn(counts, min_count)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    write_arpa(out / "lm.arpa", probs, bows)
-    write_lexicon(out / "lexicon.txt", {w for s in sentences for w in s})
+    write_arpa(out / "lm.arpa", lm)
+    write_lexicon(out / "lexicon.txt", vocab[3:])
+    log(
+        "kept: "
+        + ", ".join(f"{len(k)} {n + 1}-grams" for n, k in enumerate(lm.keys))
+        + f"; wrote {out / 'lm.arpa'} ({(out / 'lm.arpa').stat().st_size / 1e6:.1f} MB, {time.time() - t0:.0f} s)"
+    )
     return out / "lm.arpa", out / "lexicon.txt"
 
 
 def sentence_logprob(words: list[str], probs: list[dict], bows: list[dict]) -> float:
-    """log10 P(</s>, words | <s>) under the model, by ARPA back-off rules (used by tests)."""
+    """log10 P(</s>, words | <s>) under an LM given as dicts (:meth:`NgramLM.to_dicts`), by ARPA back-off rules."""
     order = len(probs)
     seq = [BOS] + [w if (w,) in probs[0] else UNK for w in words] + [EOS]
-    total = 0.0
-    for i in range(1, len(seq)):
-        g = tuple(seq[max(0, i - order + 1):i + 1])
-        total += _log_lookup(g, bows, probs)
-    return total
+    return sum(log_lookup(tuple(seq[max(0, i - order + 1) : i + 1]), probs, bows) for i in range(1, len(seq)))
+
+
+def log_lookup(g: tuple, probs: list[dict], bows: list[dict]) -> float:
+    """log10 p(g[-1] | g[:-1]) as an ARPA reader computes it (back off through shorter contexts)."""
+    if g in probs[len(g) - 1]:
+        return probs[len(g) - 1][g]
+    if len(g) == 1:
+        return probs[0][(UNK,)]
+    return bows[len(g) - 2].get(g[:-1], 0.0) + log_lookup(g[1:], probs, bows)

@@ -75,8 +75,8 @@ def align(ref: str, hyp: str) -> str:
         return " ".join(f"(*->{w})" for w in h)
     out = []
     for chunk in jiwer.process_words(" ".join(r), " ".join(h)).alignments[0]:
-        rw = r[chunk.ref_start_idx:chunk.ref_end_idx]
-        hw = h[chunk.hyp_start_idx:chunk.hyp_end_idx]
+        rw = r[chunk.ref_start_idx : chunk.ref_end_idx]
+        hw = h[chunk.hyp_start_idx : chunk.hyp_end_idx]
         if chunk.type == "equal":
             out.extend(rw)
         elif chunk.type == "substitute":
@@ -88,18 +88,26 @@ def align(ref: str, hyp: str) -> str:
     return " ".join(out)
 
 
-def write_error_report(path: str | Path, ids: list[str], refs: list[str], hyps: list[str]) -> tuple[ErrorStats, ErrorStats]:
+def write_error_report(
+    path: str | Path, ids: list[str], refs: list[str], hyps: list[str]
+) -> tuple[ErrorStats, ErrorStats]:
     """Write a summary and per-utterance REF/HYP alignments (worst utterances first); return (word, char) stats."""
     w, c = word_errors(refs, hyps), char_errors(refs, hyps)
     lines = [
         f"WER {w.rate:.2f}% [ {w.errors} / {w.ref_len}, {w.insertions} ins, {w.deletions} del, {w.substitutions} sub ]",
         f"CER {c.rate:.2f}% [ {c.errors} / {c.ref_len}, {c.insertions} ins, {c.deletions} del, {c.substitutions} sub ]",
-        f"{len(ids)} utterances", "",
+        f"{len(ids)} utterances",
+        "",
     ]
     per_utt = sorted(zip(ids, refs, hyps), key=lambda x: -word_errors([x[1]], [x[2]]).errors)
     for uid, r, h in per_utt:
         e = word_errors([r], [h])
-        lines += [f"{uid}: {e.errors} errors / {e.ref_len} words", f"  REF: {normalize_text(r)}",
-                  f"  HYP: {normalize_text(h)}", f"  ALI: {align(r, h)}", ""]
+        lines += [
+            f"{uid}: {e.errors} errors / {e.ref_len} words",
+            f"  REF: {normalize_text(r)}",
+            f"  HYP: {normalize_text(h)}",
+            f"  ALI: {align(r, h)}",
+            "",
+        ]
     Path(path).write_text("\n".join(lines))
     return w, c

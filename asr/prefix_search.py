@@ -33,8 +33,14 @@ class PrefixResult:
 
 
 def prefix_beam_search(
-    log_probs: np.ndarray, blank: int, word_sep: int = -1, beam_size: int = 32, beam_size_token: int = 8,
-    token_min_logp: float = -10.0, beam_threshold: float = 25.0, recombine: bool = True,
+    log_probs: np.ndarray,
+    blank: int,
+    word_sep: int = -1,
+    beam_size: int = 32,
+    beam_size_token: int = 8,
+    token_min_logp: float = -10.0,
+    beam_threshold: float = 25.0,
+    recombine: bool = True,
 ) -> PrefixResult:
     """The most probable label sequence found for one utterance.
 
@@ -50,8 +56,7 @@ def prefix_beam_search(
         raise ValueError(f"log_probs must be (T, V), got shape {lp.shape}")
     V = lp.shape[1]
     k = min(beam_size_token or V, V)
-    tokens, frames, score = _search(lp, blank, word_sep, beam_size, k, token_min_logp, beam_threshold,
-                                    recombine)
+    tokens, frames, score = _search(lp, blank, word_sep, beam_size, k, token_min_logp, beam_threshold, recombine)
     return PrefixResult(tokens.tolist(), frames.tolist(), float(score))
 
 

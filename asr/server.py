@@ -9,7 +9,8 @@ Protocol on ``/ws``:
    last final it closes the connection.
 
 A malformed message gets ``{"type": "error", "message": ...}`` and that connection closes; other sessions go on.
-Limits: ``max_sessions`` at once, ``max_frame_bytes`` per message, ``idle_timeout`` seconds between messages.
+Limits: ``max_sessions`` at once, ``max_frame_bytes`` per message (a larger one gets the JSON error, then the
+connection closes), ``idle_timeout`` seconds between messages.
 The model runs in a small thread pool, so sessions interleave while the event loop stays responsive.
 """
 
@@ -39,6 +40,9 @@ class ServerOptions:
     max_frame_bytes: int = 1 << 20
     idle_timeout: float = 30.0  # seconds without a message before a session is closed
     workers: int = 2  # threads running the model
+
+
+OVERSIZE_READ = 16  # frames up to this many times max_frame_bytes are read and answered with a JSON error
 
 
 class ProtocolError(Exception):
@@ -76,8 +80,9 @@ def decode_frame(data: bytes, dtype: np.dtype, scale: float) -> np.ndarray:
 class Server:
     """Sessions over a shared, read-only model. ``run()`` serves until cancelled."""
 
-    def __init__(self, recognizer, opts: ServerOptions = ServerOptions(),
-                 stream_opts: StreamOptions = StreamOptions()) -> None:
+    def __init__(
+        self, recognizer, opts: ServerOptions = ServerOptions(), stream_opts: StreamOptions = StreamOptions()
+    ) -> None:
         self.recognizer, self.opts, self.stream_opts = recognizer, opts, stream_opts
         self.pool = ThreadPoolExecutor(max_workers=opts.workers, thread_name_prefix="asr-model")
         self.sessions = 0
@@ -92,8 +97,13 @@ class Server:
         if path == "/ws":
             return None
         if path in ("/", "/index.html"):
-            headers = Headers([("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(self.page))),
-                               ("Cache-Control", "no-store")])
+            headers = Headers(
+                [
+                    ("Content-Type", "text/html; charset=utf-8"),
+                    ("Content-Length", str(len(self.page))),
+                    ("Cache-Control", "no-store"),
+                ]
+            )
             return Response(200, "OK", headers, self.page)
         return connection.respond(HTTPStatus.NOT_FOUND, "not found\n")
 
@@ -127,8 +137,9 @@ class Server:
                     await ws.close(1000, "done")
                     return
                 if len(message) > self.opts.max_frame_bytes:
-                    raise ProtocolError(f"binary frame of {len(message)} bytes is over the limit of "
-                                        f"{self.opts.max_frame_bytes}")
+                    raise ProtocolError(
+                        f"binary frame of {len(message)} bytes is over the limit of {self.opts.max_frame_bytes}"
+                    )
                 samples = decode_frame(message, dtype, scale)
                 await self._send_events(ws, await loop.run_in_executor(self.pool, stream.accept, samples, rate))
         except ProtocolError as e:
@@ -150,9 +161,15 @@ class Server:
         """Serve forever. ``ready(host, port)`` is called once listening."""
         from websockets.asyncio.server import serve
 
-        # websockets drops messages over max_size with a close frame; allow some slack so ours can explain the limit.
-        async with serve(self.handle, self.opts.host, self.opts.port, process_request=self._http,
-                         max_size=self.opts.max_frame_bytes * 2 + 1024) as server:
+        # websockets drops messages over max_size with a bare close frame (1009). Frames up to 16x the limit are read
+        # so that the client gets our JSON error naming the limit; only absurd ones meet the bare close.
+        async with serve(
+            self.handle,
+            self.opts.host,
+            self.opts.port,
+            process_request=self._http,
+            max_size=self.opts.max_frame_bytes * OVERSIZE_READ + 1024,
+        ) as server:
             host, port = server.sockets[0].getsockname()[:2]
             if ready is not None:
                 ready(host, port)

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .audio import SAMPLE_RATE
+from .audio import SAMPLE_RATE, HighPass
+from .errors import UsageError
 from .model import CTCModel
 from .text import CharTokenizer
 from .vad import FRAME, VadOptions, energy_db, speech_threshold
@@ -77,7 +78,7 @@ class ChunkEncoder:
 
     def __init__(self, model: CTCModel, opts: StreamOptions) -> None:
         if model.cfg.subsampling != "stack":
-            raise ValueError("streaming needs a model with frame stacking (model.subsampling: stack)")
+            raise UsageError("streaming needs a model with frame stacking (model.subsampling: stack)")
         self.model = model
         self.bidirectional = model.cfg.bidirectional
         self.factor = model.cfg.subsample_factor
@@ -99,7 +100,7 @@ class ChunkEncoder:
             wav = torch.from_numpy(self.samples[: (n - 1) * self.hop + self.win]).unsqueeze(0).to(self.device)
             feats, _ = self.model.logmel(wav, torch.tensor([wav.shape[1]], device=self.device))
             self.feats = torch.cat([self.feats, self.model.cmvn(feats)[0]])
-            self.samples = self.samples[n * self.hop:]
+            self.samples = self.samples[n * self.hop :]
         return self._run(final=False)
 
     @torch.no_grad()
@@ -116,7 +117,7 @@ class ChunkEncoder:
         if groups:
             take = self.feats[: groups * self.factor]
             self.stacked = torch.cat([self.stacked, take.reshape(groups, -1)])
-            self.feats = self.feats[groups * self.factor:]
+            self.feats = self.feats[groups * self.factor :]
         outs = []
         while len(self.stacked) >= self.chunk + self.right or (final and len(self.stacked)):
             c = min(self.chunk, len(self.stacked))
@@ -165,8 +166,13 @@ class Stream:
     ``accept(samples, sample_rate)`` and ``finish()`` return the events that the new audio produced.
     """
 
-    def __init__(self, model: CTCModel, tokenizer: CharTokenizer, opts: StreamOptions = StreamOptions(),
-                 vad: VadOptions = VadOptions()) -> None:
+    def __init__(
+        self,
+        model: CTCModel,
+        tokenizer: CharTokenizer,
+        opts: StreamOptions = StreamOptions(),
+        vad: VadOptions = VadOptions(),
+    ) -> None:
         self.model, self.tokenizer, self.opts = model, tokenizer, opts
         self.endpointer = Endpointer(vad)
         self.pending = np.zeros(0, np.float32)  # samples not yet a whole 10 ms frame
@@ -177,6 +183,7 @@ class Stream:
         self.utt: dict | None = None  # the utterance in progress
         self.resampler = None
         self.rate: int | None = None
+        self.highpass = HighPass()  # DC offset and mains hum, removed before the endpointer and the model
 
     def accept(self, samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> list[Event]:
         """(N,) float32 samples in [-1, 1] at ``sample_rate`` → events."""
@@ -187,17 +194,17 @@ class Stream:
 
                 self.resampler = soxr.ResampleStream(sample_rate, SAMPLE_RATE, 1, dtype="float32")
         elif sample_rate != self.rate:
-            raise ValueError(f"sample rate changed from {self.rate} to {sample_rate} within a stream")
+            raise UsageError(f"sample rate changed from {self.rate} to {sample_rate} within a stream")
         audio = np.asarray(samples, dtype=np.float32).reshape(-1)
         if self.resampler is not None:
             audio = self.resampler.resample_chunk(audio)
-        return self._frames(audio)
+        return self._frames(self.highpass(audio))
 
     def finish(self) -> list[Event]:
         """End of the stream: flush the resampler and close the utterance in progress."""
         events = []
         if self.resampler is not None:
-            events += self._frames(self.resampler.resample_chunk(np.zeros(0, np.float32), last=True))
+            events += self._frames(self.highpass(self.resampler.resample_chunk(np.zeros(0, np.float32), last=True)))
         if self.utt is not None:
             events += self._close()
         return events
@@ -205,21 +212,28 @@ class Stream:
     def _frames(self, audio: np.ndarray) -> list[Event]:
         buf = np.concatenate([self.pending, audio])
         n = len(buf) // FRAME
-        self.pending = buf[n * FRAME:]
+        self.pending = buf[n * FRAME :]
         events: list[Event] = []
         fed: list[np.ndarray] = []  # frames for the encoder, passed in one call per block
         for k in range(n):
             idx = self.frame_index + k
-            frame = buf[k * FRAME: (k + 1) * FRAME]
+            frame = buf[k * FRAME : (k + 1) * FRAME]
             speech = self.endpointer.is_speech(frame)
             self.history.append(frame)
             u = self.utt
             if u is None:
                 if speech:  # an utterance starts ``pad`` before its first speech frame
                     first = idx + 1 - len(self.history)
-                    self.utt = {"first": first, "end": idx + 1, "s0": idx, "s1": idx + 1, "silence": 0, "held": [],
-                                "encoder": ChunkEncoder(self.model, self.opts),
-                                "decoder": GreedyDecoder(self.tokenizer)}
+                    self.utt = {
+                        "first": first,
+                        "end": idx + 1,
+                        "s0": idx,
+                        "s1": idx + 1,
+                        "silence": 0,
+                        "held": [],
+                        "encoder": ChunkEncoder(self.model, self.opts),
+                        "decoder": GreedyDecoder(self.tokenizer),
+                    }
                     fed += self.history
                 continue
             if speech:

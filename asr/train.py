@@ -24,8 +24,9 @@ import torch
 
 from .checkpoint import model_state, read_checkpoint, save_atomic
 from .config import ExperimentConfig, config_from_dict, config_to_dict, dump_config
-from .data import AsrDataset, DurationBucketSampler, check_text, collate, read_manifest, seed_everything
+from .data import AsrDataset, ChannelOptions, DurationBucketSampler, check_text, collate, read_manifest, seed_everything
 from .decode import DecodeOptions, make_decoder
+from .errors import AsrError
 from .evaluate import infer
 from .features import compute_cmvn_stats
 from .metrics import cer, wer
@@ -35,7 +36,7 @@ from .text import build_tokenizer, tokenizer_from_state
 CMVN_MAX_UTTS = 1000  # utterances sampled for the global CMVN statistics
 
 
-class TrainError(Exception):
+class TrainError(AsrError):
     """Training cannot start; one line saying why."""
 
 
@@ -72,7 +73,10 @@ def lr_lambda(step: int, warmup: int, total: int, final_ratio: float) -> float:
 
 
 def _rng_state() -> dict:
-    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    """The random generators' states as tensors and plain values (checkpoints load with ``weights_only``)."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    numpy_state = (kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached))
+    state = {"python": random.getstate(), "numpy": numpy_state, "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
@@ -80,7 +84,8 @@ def _rng_state() -> dict:
 
 def _set_rng_state(state: dict) -> None:
     random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    kind, keys, *rest = state["numpy"]
+    np.random.set_state((kind, np.asarray(keys, dtype=np.int64).astype(np.uint32), *rest))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -128,7 +133,7 @@ def plot_curves(history: list[dict], path: Path) -> None:
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
     a.plot([h["step"] for h in tr], [h["loss"] for h in tr], label="train")
     a.plot([h["step"] for h in va], [h["loss"] for h in va], "o-", label="valid")
-    a.set(xlabel="step", ylabel="CTC loss", title="loss")
+    a.set(xlabel="step", ylabel="CTC loss per target token", title="loss")
     a.legend()
     b.plot([h["step"] for h in va], [h["wer"] for h in va], "o-", label="WER")
     b.plot([h["step"] for h in va], [h["cer"] for h in va], "s-", label="CER")
@@ -139,8 +144,9 @@ def plot_curves(history: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manifest: str | Path,
-          exp_dir: str | Path) -> Path:
+def train(
+    cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manifest: str | Path, exp_dir: str | Path
+) -> Path:
     """Train (or resume) a CTC model on one or more training manifests. Returns the path of ``best.pt``."""
     exp_dir = Path(exp_dir)
     exp_dir.mkdir(parents=True, exist_ok=True)
@@ -166,20 +172,30 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
     if bad:
         raise TrainError(f"{manifests[0]}: {len(bad)} utterances have no usable text (first: {bad[0]})")
     sampler = DurationBucketSampler(
-        [u.duration for u in train_utts], tc.max_batch_seconds, tc.max_batch_size, seed=tc.seed,
-        jitter=tc.bucket_jitter, max_duration=tc.max_duration, min_duration=tc.min_duration, rank=rank,
-        world_size=world)
+        [u.duration for u in train_utts],
+        tc.max_batch_seconds,
+        tc.max_batch_size,
+        seed=tc.seed,
+        jitter=tc.bucket_jitter,
+        max_duration=tc.max_duration,
+        min_duration=tc.min_duration,
+        rank=rank,
+        world_size=world,
+    )
     if len(sampler) == 0:
         raise TrainError(f"{manifests[0]}: no utterance fits the duration limits")
-    dataset = AsrDataset(train_utts, tokenizer, tc.speed_perturb, tc.narrowband_prob, tc.seed)
-    total_steps = tc.max_steps or tc.epochs * len(sampler)
+    channel = ChannelOptions(tc.reverb_prob, tc.noise_prob, tc.lowpass_prob, tc.gain_prob, tc.hum_prob)
+    dataset = AsrDataset(train_utts, tokenizer, tc.speed_perturb, tc.narrowband_prob, tc.seed, channel)
+    total_steps = min(tc.max_steps, tc.epochs * len(sampler)) if tc.max_steps else tc.epochs * len(sampler)
 
     # ---- model and optimiser ----
     model = build_model(cfg, len(tokenizer)).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, betas=cfg.optim.betas,
-                                  weight_decay=cfg.optim.weight_decay)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=cfg.optim.lr, betas=cfg.optim.betas, weight_decay=cfg.optim.weight_decay
+    )
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: lr_lambda(s, cfg.optim.warmup_steps, total_steps, cfg.optim.final_lr_ratio))
+        optimizer, lambda s: lr_lambda(s, cfg.optim.warmup_steps, total_steps, cfg.optim.final_lr_ratio)
+    )
     step, epoch, position, best_wer, history = 0, 0, 0, float("inf"), []
     warm_start_notes = []
     if ckpt is not None:
@@ -198,8 +214,10 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
         ckpt = read_checkpoint(tc.init_from)
         saved = config_from_dict(ckpt["config"]).model
         if dataclasses.replace(saved, hidden=cfg.model.hidden, word_pieces=cfg.model.word_pieces) != cfg.model:
-            raise TrainError(f"{tc.init_from}: its model config differs from this run's "
-                             "(other than model.hidden and model.word_pieces)")
+            raise TrainError(
+                f"{tc.init_from}: its model config differs from this run's "
+                "(other than model.hidden and model.word_pieces)"
+            )
         state = ckpt["model"]
         old_tokens = tokenizer_from_state(ckpt["tokenizer"]).tokens
         if old_tokens != tokenizer.tokens:
@@ -212,7 +230,8 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
             except ValueError as e:
                 raise TrainError(f"{tc.init_from}: {e}") from None
             warm_start_notes.append(
-                f"widened {tc.init_from} from {saved.hidden} to {cfg.model.hidden} units per direction")
+                f"widened {tc.init_from} from {saved.hidden} to {cfg.model.hidden} units per direction"
+            )
         model.load_state_dict(state)
         resumed = False
     else:
@@ -231,17 +250,23 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
     log = Logger(exp_dir, history, enabled=main_rank)
     for note in warm_start_notes:
         log.line(note)
-    log.line(f"{'resumed at step ' + str(step) if resumed else 'started'}: {count_parameters(model) / 1e6:.2f}M params, "
-             f"{len(train_utts)} train utts ({sum(u.duration for u in train_utts) / 3600:.2f} h), {len(sampler)} "
-             f"batches/epoch, {total_steps} steps, device {device}, amp {'bf16' if use_amp else 'off'}"
-             + (f", {world} DDP ranks" if world > 1 else ""))
+    log.line(
+        f"{'resumed at step ' + str(step) if resumed else 'started'}: {count_parameters(model) / 1e6:.2f}M params, "
+        f"{len(train_utts)} train utts ({sum(u.duration for u in train_utts) / 3600:.2f} h), {len(sampler)} "
+        f"batches/epoch, {total_steps} steps, device {device}, amp {'bf16' if use_amp else 'off'}"
+        + (f", {world} DDP ranks" if world > 1 else "")
+    )
     for i in sampler.skipped:
         u = train_utts[i]
-        log.line(f"warning: skipping {u.id} ({u.duration:.1f} s) — outside [{tc.min_duration}, "
-                 f"{min(tc.max_duration, tc.max_batch_seconds)}] s")
+        log.line(
+            f"warning: skipping {u.id} ({u.duration:.1f} s) — outside [{tc.min_duration}, "
+            f"{min(tc.max_duration, tc.max_batch_seconds)}] s"
+        )
     fwd_model = model
     if world > 1:
-        fwd_model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+        fwd_model = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device] if device.type == "cuda" else None
+        )
     if tc.compile and device.type == "cuda":
         fwd_model = torch.compile(fwd_model)
     greedy = make_decoder(tokenizer, DecodeOptions("greedy"))
@@ -261,9 +286,15 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
         if not main_rank:
             return
         state = model_state(model, cfg, tokenizer)
-        state.update(optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(), step=step,
-                     best_wer=best_wer, history=history, rng=_rng_state(),
-                     sampler={"epoch": epoch, "position": position})
+        state.update(
+            optimizer=optimizer.state_dict(),
+            scheduler=scheduler.state_dict(),
+            step=step,
+            best_wer=best_wer,
+            history=history,
+            rng=_rng_state(),
+            sampler={"epoch": epoch, "position": position},
+        )
         save_atomic(state, last)
 
     def validate() -> None:
@@ -277,31 +308,50 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
         log.line(f"valid step {step}: loss {vloss:.3f} WER {w:.2f}% CER {c:.2f}%")
         if w < best_wer or not (exp_dir / "best.pt").exists():
             best_wer = min(best_wer, w)
-            save_atomic(model_state(model, cfg, tokenizer) | {"step": step, "valid_wer": w, "valid_cer": c},
-                        exp_dir / "best.pt")
+            save_atomic(
+                model_state(model, cfg, tokenizer) | {"step": step, "valid_wer": w, "valid_cer": c}, exp_dir / "best.pt"
+            )
         model.train()
 
     # ---- the loop ----
     from tqdm import tqdm
 
-    bar = tqdm(total=total_steps, initial=step, desc="train", unit="step", dynamic_ncols=True,
-               disable=None if main_rank else True)
+    bar = tqdm(
+        total=total_steps,
+        initial=step,
+        desc="train",
+        unit="step",
+        dynamic_ncols=True,
+        disable=None if main_rank else True,
+    )
     loader_gen = torch.Generator()  # keeps DataLoader seeding off the global RNG, so resume replays it exactly
-    t0, audio_s, win_loss, win_n = time.time(), 0.0, 0.0, 0
+    t0, audio_s, win_loss, win_n = time.time(), 0.0, torch.zeros((), device=device), 0
     model.train()
     while step < total_steps and (tc.max_steps > 0 or epoch < tc.epochs):
         sampler.load_state_dict({"epoch": epoch, "position": position})
         dataset.epoch = epoch
         loader = torch.utils.data.DataLoader(
-            dataset, batch_sampler=sampler, collate_fn=collate, num_workers=tc.num_workers,
-            pin_memory=device.type == "cuda", generator=loader_gen, persistent_workers=False)
+            dataset,
+            batch_sampler=sampler,
+            collate_fn=collate,
+            num_workers=tc.num_workers,
+            pin_memory=device.type == "cuda",
+            generator=loader_gen,
+            persistent_workers=False,
+        )
         for batch in loader:
             wav = batch["wav"].to(device, non_blocking=True)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
                 log_probs, out_lens = fwd_model(wav, batch["wav_lens"].to(device))
             loss = torch.nn.functional.ctc_loss(
-                log_probs.float().transpose(0, 1), batch["targets"].to(device), out_lens,
-                batch["target_lens"].to(device), blank=tokenizer.blank, reduction="mean", zero_infinity=True)
+                log_probs.float().transpose(0, 1),
+                batch["targets"].to(device),
+                out_lens,
+                batch["target_lens"].to(device),
+                blank=tokenizer.blank,
+                reduction="mean",
+                zero_infinity=True,
+            )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
@@ -309,16 +359,25 @@ def train(cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manife
             scheduler.step()
             step, position = step + 1, position + 1
             audio_s += float(batch["wav_lens"].sum()) / 16000
-            win_loss, win_n = win_loss + loss.item(), win_n + 1
+            win_loss, win_n = win_loss + loss.detach(), win_n + 1  # no sync with the device until logging
             bar.update(1)
             if step % tc.log_every == 0 or step == total_steps:
-                all_audio, all_loss, all_n = global_sum(audio_s, win_loss, win_n)
+                all_audio, all_loss, all_n = global_sum(audio_s, win_loss.item(), win_n)
                 speed = all_audio / (time.time() - t0)
-                log.scalars(kind="train", step=step, epoch=epoch, loss=all_loss / all_n, lr=scheduler.get_last_lr()[0],
-                            grad_norm=float(grad_norm), audio_per_s=speed)
-                log.line(f"step {step}/{total_steps} epoch {epoch} loss {all_loss / all_n:.3f} "
-                         f"lr {scheduler.get_last_lr()[0]:.2e} {speed:.1f} s audio/s")
-                win_loss, win_n = 0.0, 0
+                log.scalars(
+                    kind="train",
+                    step=step,
+                    epoch=epoch,
+                    loss=all_loss / all_n,
+                    lr=scheduler.get_last_lr()[0],
+                    grad_norm=float(grad_norm),
+                    audio_per_s=speed,
+                )
+                log.line(
+                    f"step {step}/{total_steps} epoch {epoch} loss {all_loss / all_n:.3f} "
+                    f"lr {scheduler.get_last_lr()[0]:.2e} {speed:.1f} s audio/s"
+                )
+                win_loss, win_n = torch.zeros((), device=device), 0
             if step % tc.valid_every == 0:
                 validate()
                 sync()

@@ -7,16 +7,18 @@ Segments are decoded in batches; word times come from CTC forced alignment of th
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
-from .audio import SAMPLE_RATE, AudioError, stream_audio
+from .audio import SAMPLE_RATE, AudioError, HighPass, as_model_input, frame_energy_db, normalize_level, stream_audio
 from .checkpoint import CheckpointError, load_checkpoint_model
-from .decode import DecodeOptions, Hypothesis, make_decoder
+from .decode import DecodeOptions, Hypothesis, default_decode_options, make_decoder
+from .errors import UsageError
 from .vad import Segment, VadOptions, segment_stream
 
 if TYPE_CHECKING:
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MODEL = Path(__file__).parent / "assets" / "default.pt"  # the bundled model
 DEFAULT_STREAM_MODEL = Path(__file__).parent / "assets" / "stream.pt"  # the bundled streaming (unidirectional) model
+SOUND_DB = -50.0  # a file whose loudest 10 ms frame (after the high-pass) is above this is not silent
 FRAME_CENTER = 0.0125  # seconds from an output frame's start to the centre of its first analysis window
 
 
@@ -49,10 +52,12 @@ class Result:
     segments: list[SegmentText] = field(default_factory=list)
     words: list[Word] = field(default_factory=list)
     processing_time: float = 0.0  # seconds, including reading and segmenting the audio
+    warnings: tuple[str, ...] = ()  # e.g. sound but no speech found
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d.pop("processing_time")
+        d.pop("warnings")
         return d
 
 
@@ -63,18 +68,19 @@ def default_model_path(streaming: bool = False) -> Path:
     return path
 
 
-def refine_word_times(times: list[tuple[float, float]], audio: np.ndarray, range_db: float = 30.0
-                      ) -> list[tuple[float, float]]:
+def refine_word_times(
+    times: list[tuple[float, float]], audio: np.ndarray, range_db: float = 30.0
+) -> list[tuple[float, float]]:
     """Fit CTC word spans to the sound: move each start past leading silence (a first token's span can swallow the
     pause before it) and each end forward while the audio still sounds (CTC emits a long vowel once, early).
 
     A 10 ms frame sounds when its energy is within ``range_db`` of the word's loudest frame and above the segment's
     noise floor; an end never passes the next word's start.
     """
-    n = len(audio) // 160
+    e = frame_energy_db(audio)
+    n = len(e)
     if n == 0:
         return times
-    e = 10 * np.log10((audio[: n * 160].reshape(n, 160).astype(np.float64) ** 2).mean(1) + 1e-12)
     floor = np.percentile(e, 10) + 6.0
     out = []
     for i, (a, b) in enumerate(times):
@@ -96,9 +102,16 @@ def refine_word_times(times: list[tuple[float, float]], audio: np.ndarray, range
 class Recognizer:
     """A loaded model, its tokenizer and a decoder."""
 
-    def __init__(self, path: str | Path | None = None, device: str = "cpu", opts: DecodeOptions = DecodeOptions(),
-                 threads: int = 0, streaming: bool = False, int8: bool = False) -> None:
-        if threads > 0:
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        device: str = "cpu",
+        opts: DecodeOptions | None = None,
+        threads: int | None = None,
+        streaming: bool = False,
+        int8: bool = False,
+    ) -> None:
+        if threads is not None:
             torch.set_num_threads(threads)
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -107,18 +120,21 @@ class Recognizer:
         self.model, self.tokenizer, self.config = load_checkpoint_model(self.path, self.device)
         if int8:
             if self.device.type != "cpu":
-                raise ValueError("int8 inference runs on the CPU only (--device cpu)")
+                raise UsageError("int8 inference runs on the CPU only (--device cpu)")
             from .export import quantize_int8
 
             self.model = quantize_int8(self.model)
+        if opts is None:  # the bundled model decodes with the bundled LM; other checkpoints greedily
+            opts = default_decode_options() if path is None and not streaming else DecodeOptions()
         self.opts = opts
         self.decoder = make_decoder(self.tokenizer, opts)
         self.frame_shift = self.model.frame_shift
 
     @torch.no_grad()
     def _decode_segments(self, segs: list[Segment]) -> list[tuple[Hypothesis, list[Word]]]:
-        lens = torch.tensor([len(s.audio) for s in segs])
-        wav = torch.nn.utils.rnn.pad_sequence([torch.from_numpy(s.audio) for s in segs], batch_first=True)
+        audio = [normalize_level(s.audio) for s in segs]  # the high-pass ran before the VAD (transcribe_many)
+        lens = torch.tensor([len(a) for a in audio])
+        wav = torch.nn.utils.rnn.pad_sequence([torch.from_numpy(a) for a in audio], batch_first=True)
         log_probs, out_lens = self.model(wav.to(self.device), lens.to(self.device))
         log_probs, out_lens = log_probs.float().cpu(), out_lens.cpu()
         hyps = self.decoder(log_probs, out_lens)
@@ -128,8 +144,9 @@ class Recognizer:
             out.append((hyp, words))
         return out
 
-    def _words(self, log_probs: torch.Tensor, hyp: Hypothesis, offset: float, audio: np.ndarray | None = None
-               ) -> list[Word]:
+    def _words(
+        self, log_probs: torch.Tensor, hyp: Hypothesis, offset: float, audio: np.ndarray | None = None
+    ) -> list[Word]:
         """Words of ``hyp`` with times: CTC forced alignment, then fitted to the sound (``refine_word_times``)."""
         import torchaudio.functional as AF
 
@@ -137,8 +154,9 @@ class Recognizer:
             return []
         tokens = self.tokenizer.tokens
         try:
-            labels, scores = AF.forced_align(log_probs.unsqueeze(0), torch.tensor([hyp.tokens], dtype=torch.int32),
-                                             blank=self.tokenizer.blank)
+            labels, scores = AF.forced_align(
+                log_probs.unsqueeze(0), torch.tensor([hyp.tokens], dtype=torch.int32), blank=self.tokenizer.blank
+            )
             spans = [(s.token, s.start, s.end, s.score) for s in AF.merge_tokens(labels[0], scores[0].exp())]
         except RuntimeError:  # too few frames for the target: use the decoder's timesteps
             spans = [(t, s, s + 1, float(log_probs[s, t].exp())) for t, s in zip(hyp.tokens, hyp.timesteps)]
@@ -149,38 +167,67 @@ class Recognizer:
             elif cur:
                 groups.append(cur)
                 cur = []
-        times = [(g[0][1] * self.frame_shift + FRAME_CENTER, g[-1][2] * self.frame_shift + FRAME_CENTER) for g in groups]
+        times = [
+            (g[0][1] * self.frame_shift + FRAME_CENTER, g[-1][2] * self.frame_shift + FRAME_CENTER) for g in groups
+        ]
         if audio is not None:
             times = refine_word_times(times, audio)
-        return [Word("".join(tokens[c[0]] for c in g), round(offset + a, 3), round(offset + b, 3),
-                     round(float(np.mean([c[3] for c in g])), 3)) for g, (a, b) in zip(groups, times)]
+        return [
+            Word(
+                "".join(tokens[c[0]] for c in g),
+                round(offset + a, 3),
+                round(offset + b, 3),
+                round(float(np.mean([c[3] for c in g])), 3),
+            )
+            for g, (a, b) in zip(groups, times)
+        ]
 
-    def transcribe(self, audio: str | Path | np.ndarray, batch_size: int = 8, vad: VadOptions = VadOptions(),
-                   progress: Callable[[float], None] | None = None) -> Result:
-        """Transcribe a file (any length), or a (N,) float32 array at 16 kHz.
+    def transcribe(
+        self,
+        audio: str | Path | np.ndarray,
+        batch_size: int = 8,
+        vad: VadOptions = VadOptions(),
+        progress: Callable[[float], None] | None = None,
+        sample_rate: int | None = None,
+    ) -> Result:
+        """Transcribe a file (any length, any format and rate), or a (N,) or (N, channels) array of samples.
+
+        An array needs its ``sample_rate`` (it is resampled to 16 kHz and mixed to mono); a file knows its own.
 
         Raises:
             AudioError: the file cannot be read.
+            UsageError: an array without ``sample_rate``, or ``sample_rate`` with a file.
         """
+        if isinstance(audio, (str, Path)):
+            if sample_rate is not None:
+                raise UsageError(f"{audio}: sample_rate is for arrays; a file's rate is read from the file")
+        else:
+            if sample_rate is None:
+                raise UsageError("an array needs its sample_rate, e.g. transcribe(samples, sample_rate=16000)")
+            audio = as_model_input(audio, sample_rate)
         ((_, result),) = self.transcribe_many([audio], batch_size, vad, progress)
         if isinstance(result, Exception):
             raise result
         return result
 
-    def stream(self, opts: "StreamOptions | None" = None) -> "Stream":
+    def stream(self, opts: StreamOptions | None = None) -> Stream:
         """A new live stream over this model (see :mod:`asr.streaming`)."""
         from .streaming import Stream, StreamOptions
 
         return Stream(self.model, self.tokenizer, opts or StreamOptions())
 
     def transcribe_many(
-        self, inputs: Iterable[str | Path | np.ndarray], batch_size: int = 8, vad: VadOptions = VadOptions(),
+        self,
+        inputs: Iterable[str | Path | np.ndarray],
+        batch_size: int = 8,
+        vad: VadOptions = VadOptions(),
         progress: Callable[[float], None] | None = None,
     ) -> Iterator[tuple[str | Path | np.ndarray, Result | AudioError]]:
         """Transcribe inputs in order, batching segments across inputs (many short files decode together).
 
         Yields (input, Result) — or (input, AudioError) for an input that cannot be read, and goes on with the rest.
-        ``progress``, if given, is called with the seconds of audio read in the current input.
+        Arrays must be (N,) float32 at 16 kHz here (``transcribe`` converts others). ``progress``, if given, is
+        called with the seconds of audio read in the current input.
         """
         pending: list[dict] = []  # inputs whose segments are not all decoded yet, in order
         batch: list[tuple[dict, Segment]] = []
@@ -199,16 +246,42 @@ class Recognizer:
                 if st["error"] is not None:
                     yield st["input"], st["error"]
                 else:
-                    yield st["input"], Result(" ".join(x.text for x in st["segments"]), st["samples"] / SAMPLE_RATE,
-                                              st["segments"], st["words"], time.perf_counter() - st["t0"])
+                    warnings = ()
+                    if not st["segments"] and st["loudest_db"] > SOUND_DB:
+                        warnings = (
+                            f"no speech found, though the audio is not silent (loudest 10 ms "
+                            f"{st['loudest_db']:.0f} dBFS)",
+                        )
+                    yield (
+                        st["input"],
+                        Result(
+                            " ".join(x.text for x in st["segments"]),
+                            st["samples"] / SAMPLE_RATE,
+                            st["segments"],
+                            st["words"],
+                            time.perf_counter() - st["t0"],
+                            warnings,
+                        ),
+                    )
 
         for item in inputs:
-            state = {"input": item, "segments": [], "words": [], "samples": 0, "done": False, "error": None,
-                     "t0": time.perf_counter()}
+            state = {
+                "input": item,
+                "segments": [],
+                "words": [],
+                "samples": 0,
+                "done": False,
+                "error": None,
+                "t0": time.perf_counter(),
+                "loudest_db": -200.0,
+            }
             pending.append(state)
             blocks = stream_audio(item) if isinstance(item, (str, Path)) else [np.asarray(item, dtype=np.float32)]
+            highpass = HighPass()
             try:
-                for seg in segment_stream(self._count(blocks, state, progress), vad):
+                for seg in segment_stream(
+                    self._loudness(map(highpass, self._count(blocks, state, progress)), state), vad
+                ):
                     batch.append((state, seg))
                     if len(batch) >= batch_size:
                         flush()
@@ -223,6 +296,14 @@ class Recognizer:
         yield from finished()
 
     @staticmethod
+    def _loudness(blocks: Iterable[np.ndarray], state: dict) -> Iterator[np.ndarray]:
+        for b in blocks:
+            e = frame_energy_db(b)
+            if len(e):
+                state["loudest_db"] = max(state["loudest_db"], float(e.max()))
+            yield b
+
+    @staticmethod
     def _count(blocks: Iterable[np.ndarray], state: dict, progress) -> Iterator[np.ndarray]:
         for b in blocks:
             state["samples"] += len(b)
@@ -231,8 +312,17 @@ class Recognizer:
             yield b
 
 
-def load_model(path: str | Path | None = None, device: str = "cpu", opts: DecodeOptions = DecodeOptions(),
-               threads: int = 0, streaming: bool = False, int8: bool = False) -> Recognizer:
+def load_model(
+    path: str | Path | None = None,
+    device: str = "cpu",
+    opts: DecodeOptions | None = None,
+    threads: int | None = None,
+    streaming: bool = False,
+    int8: bool = False,
+) -> Recognizer:
     """Load a checkpoint (when ``path`` is None, the bundled default model, or with ``streaming`` the bundled
-    streaming one); ``int8`` quantises it for faster CPU inference (asr/export.py)."""
+    streaming one); ``int8`` quantises it for faster CPU inference (asr/export.py). ``opts`` None: the bundled
+    model decodes with the bundled LM (``asr.decode.default_decode_options``), other checkpoints greedily.
+    ``threads`` None leaves torch's thread count as it is (``asr transcribe`` passes
+    :func:`asr.options.default_threads`)."""
     return Recognizer(path, device, opts, threads, streaming, int8)

@@ -7,14 +7,13 @@ and split at the quietest frame when longer than ``max_segment``. At most ``wind
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 import numpy as np
 
-from .audio import SAMPLE_RATE
-
-FRAME = SAMPLE_RATE // 100  # 10 ms
+from .audio import FRAME, SAMPLE_RATE
+from .audio import frame_energy_db as energy_db
 
 
 @dataclass(frozen=True)
@@ -34,13 +33,6 @@ class Segment:
     start: float  # seconds from the start of the stream
     end: float
     audio: np.ndarray  # (N,) float32, 16 kHz
-
-
-def energy_db(audio: np.ndarray) -> np.ndarray:
-    """(N,) samples → (N // 160,) energy of each 10 ms frame in dBFS."""
-    n = len(audio) // FRAME
-    frames = audio[: n * FRAME].reshape(n, FRAME).astype(np.float64)
-    return 10 * np.log10((frames ** 2).mean(axis=1) + 1e-12)
 
 
 def speech_threshold(floor: float, peak: float, opts: VadOptions) -> float:
@@ -66,7 +58,7 @@ def _split_long(s: int, e: int, energy: np.ndarray, max_len: int) -> list[tuple[
     out = []
     while e - s > max_len:
         lo = s + max_len // 2
-        cut = lo + int(np.argmin(energy[lo: s + max_len]))
+        cut = lo + int(np.argmin(energy[lo : s + max_len]))
         out.append((s, cut))
         s = cut
     out.append((s, e))
@@ -135,6 +127,9 @@ def _segment_window(
             continue
         a0 = max(0, a - pad) if a in starts else a
         b0 = min(cut, b + pad) if b in ends else b
-        segs.append(Segment((offset + a0 * FRAME) / SAMPLE_RATE, (offset + b0 * FRAME) / SAMPLE_RATE,
-                            buf[a0 * FRAME: b0 * FRAME]))
+        segs.append(
+            Segment(
+                (offset + a0 * FRAME) / SAMPLE_RATE, (offset + b0 * FRAME) / SAMPLE_RATE, buf[a0 * FRAME : b0 * FRAME]
+            )
+        )
     return (len(buf) if final else cut * FRAME), segs

@@ -11,18 +11,34 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SENTENCES = [
-    "the cat sat on the mat", "a dog ran in the park", "she sells sea shells", "open the red door",
-    "we like green tea", "the sun is hot today", "bring me a cup of milk", "he reads a long book",
-    "the bird sings at dawn", "turn off the light", "my hat is blue", "a fish swims in the lake",
-    "they walk to school", "the bus is late again", "put the box on the table", "i can hear the rain",
-    "the baby is asleep", "we played a game of chess", "the old man sat down", "look at the moon",
+    "the cat sat on the mat",
+    "a dog ran in the park",
+    "she sells sea shells",
+    "open the red door",
+    "we like green tea",
+    "the sun is hot today",
+    "bring me a cup of milk",
+    "he reads a long book",
+    "the bird sings at dawn",
+    "turn off the light",
+    "my hat is blue",
+    "a fish swims in the lake",
+    "they walk to school",
+    "the bus is late again",
+    "put the box on the table",
+    "i can hear the rain",
+    "the baby is asleep",
+    "we played a game of chess",
+    "the old man sat down",
+    "look at the moon",
 ]
 
 
 def run_asr(*args: str, check: bool = True, timeout: float = 900, cwd: str | Path | None = None):
     """Run ``python -m asr ARGS`` and return the CompletedProcess."""
-    res = subprocess.run([sys.executable, "-m", "asr", *map(str, args)], capture_output=True, text=True,
-                         timeout=timeout, cwd=cwd)
+    res = subprocess.run(
+        [sys.executable, "-m", "asr", *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=cwd
+    )
     if check and res.returncode != 0:
         raise AssertionError(f"asr {' '.join(map(str, args))} failed ({res.returncode}):\n{res.stderr[-3000:]}")
     return res
@@ -54,8 +70,19 @@ def tiny_model(tiny_corpus) -> Path:
     """conf/tiny.yaml trained on the tiny corpus through the CLI; returns best.pt."""
     exp = tiny_corpus / "exp"
     m = tiny_corpus / "train.jsonl"
-    run_asr("train", "--config", ROOT / "conf/tiny.yaml", "--train", m, "--valid", m, "--exp-dir", exp,
-            "train.valid_every=80", "train.threads=2")
+    run_asr(
+        "train",
+        "--config",
+        ROOT / "conf/tiny.yaml",
+        "--train",
+        m,
+        "--valid",
+        m,
+        "--exp-dir",
+        exp,
+        "train.valid_every=80",
+        "train.threads=2",
+    )
     return exp / "best.pt"
 
 

@@ -11,10 +11,18 @@ def tone(sr: int, seconds: float = 0.5, channels: int = 1) -> np.ndarray:
     return np.stack([x] * channels, axis=1) if channels > 1 else x
 
 
-@pytest.mark.parametrize("fmt,subtype,sr,channels", [
-    ("WAV", "PCM_16", 16000, 1), ("WAV", "PCM_24", 44100, 2), ("WAV", "FLOAT", 8000, 1), ("WAV", "PCM_U8", 22050, 1),
-    ("FLAC", "PCM_16", 48000, 2), ("OGG", "VORBIS", 32000, 1), ("MP3", "MPEG_LAYER_III", 44100, 2),
-])
+@pytest.mark.parametrize(
+    "fmt,subtype,sr,channels",
+    [
+        ("WAV", "PCM_16", 16000, 1),
+        ("WAV", "PCM_24", 44100, 2),
+        ("WAV", "FLOAT", 8000, 1),
+        ("WAV", "PCM_U8", 22050, 1),
+        ("FLAC", "PCM_16", 48000, 2),
+        ("OGG", "VORBIS", 32000, 1),
+        ("MP3", "MPEG_LAYER_III", 44100, 2),
+    ],
+)
 def test_formats_resample_and_downmix(tmp_path, fmt, subtype, sr, channels):
     path = tmp_path / f"x.{fmt.lower()}"
     sf.write(path, tone(sr, 0.5, channels), sr, format=fmt, subtype=subtype)
@@ -26,9 +34,14 @@ def test_formats_resample_and_downmix(tmp_path, fmt, subtype, sr, channels):
     assert abs(np.argmax(spec) * SAMPLE_RATE / len(audio) - 440) < 10
 
 
-@pytest.mark.parametrize("content,reason", [
-    (None, "no such file"), (b"", "empty file"), (b"this is not audio at all" * 10, "not a readable audio file"),
-])
+@pytest.mark.parametrize(
+    "content,reason",
+    [
+        (None, "no such file"),
+        (b"", "empty file"),
+        (b"this is not audio at all" * 10, "not a readable audio file"),
+    ],
+)
 def test_bad_input_names_file_and_reason(tmp_path, content, reason):
     path = tmp_path / "bad.wav"
     if content is not None:

@@ -30,11 +30,17 @@ def test_overrides_and_round_trip():
     assert config_to_dict(config_from_dict(config_to_dict(cfg))) == config_to_dict(cfg)
 
 
-@pytest.mark.parametrize("override,match", [
-    ("model.hiden=3", "unknown key 'model.hiden'"), ("modle.hidden=3", "unknown section"),
-    ("model.hidden=abc", "expected an integer"), ("model.rnn_type=rnn", "must be one of"),
-    ("model.bidirectional=maybe", "true/false"), ("nodot", "section.key=value"),
-])
+@pytest.mark.parametrize(
+    "override,match",
+    [
+        ("model.hiden=3", "unknown key 'model.hiden'"),
+        ("modle.hidden=3", "unknown section"),
+        ("model.hidden=abc", "expected an integer"),
+        ("model.rnn_type=rnn", "must be one of"),
+        ("model.bidirectional=maybe", "true/false"),
+        ("nodot", "section.key=value"),
+    ],
+)
 def test_bad_overrides(override, match):
     with pytest.raises(ConfigError, match=match):
         load_config(None, [override])

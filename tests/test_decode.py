@@ -77,8 +77,16 @@ def test_prefix_search_is_exact_without_pruning():
         lp = torch.log_softmax(torch.randn(6, 4, generator=torch.Generator().manual_seed(seed)) * 2, -1).numpy()
         probs = label_posteriors(lp)
         best = max(probs, key=probs.get)
-        r = prefix_beam_search(lp, blank=0, word_sep=1, beam_size=200, beam_size_token=0, token_min_logp=-1e9,
-                               beam_threshold=1e9, recombine=False)
+        r = prefix_beam_search(
+            lp,
+            blank=0,
+            word_sep=1,
+            beam_size=200,
+            beam_size_token=0,
+            token_min_logp=-1e9,
+            beam_threshold=1e9,
+            recombine=False,
+        )
         assert tuple(r.tokens) == best
         assert r.score == pytest.approx(math.log(probs[best]), abs=1e-6)
         assert len(r.frames) == len(r.tokens) and r.frames == sorted(r.frames) and all(0 <= f < 6 for f in r.frames)
@@ -132,3 +140,21 @@ def test_lexicon_and_lm_with_word_pieces(tmp_path):
     assert BeamSearchDecoder(tok, DecodeOptions("beam", beam_size=8))(lp, lens)[0].text == "the he sat"
     biased = BeamSearchDecoder(tok, DecodeOptions("beam", beam_size=8, hotwords=(("hat", 3.0),)))(lp, lens)
     assert biased[0].text == "the hat sat"
+
+
+def test_bundled_model_decodes_with_the_bundled_lm_by_default():
+    from asr.cli import _decode_options, _parser
+    from asr.decode import BUNDLED_LM, bundled_lm_available
+
+    def opts(*argv):
+        return _decode_options(_parser().parse_args(["transcribe", "x.wav", *argv]))
+
+    if bundled_lm_available():
+        assert opts().decoder == "beam" and opts().lm == str(BUNDLED_LM) and opts().lexicon
+        assert opts("--lm-weight", "0.5").lm_weight == 0.5
+    else:
+        assert opts().decoder == "greedy"
+    assert opts("--no-lm").lm is None and opts("--no-lm").decoder == "greedy"
+    assert opts("--decoder", "greedy").decoder == "greedy"
+    assert opts("--model", "mine.pt").lm is None  # other checkpoints: greedy unless told
+    assert opts("--no-lm", "--beam-size", "8").decoder == "beam"

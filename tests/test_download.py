@@ -124,7 +124,7 @@ def test_download_extract_and_idempotent_rerun(server, dev_clean, tmp_path):
     assert not (dest / "archives" / "dev-clean.tar.gz.part").exists()
 
     assert dl.download_librispeech(["dev-clean", "dev-clean"], dest, base_url=server.url) == root
-    assert len(server.requests) == 1                     # extracted part: no request at all
+    assert len(server.requests) == 1  # extracted part: no request at all
 
     # the archive itself is also skipped (md5ok marker) when only the extraction has to be redone
     (dest / ".dev-clean.extracted").unlink()
@@ -141,7 +141,7 @@ def test_resume_after_interrupted_transfer(server, dev_clean, tmp_path):
     dl.download_librispeech(["dev-clean"], dest, base_url=server.url, keep_archives=False)
     assert server.requests == [("/12/dev-clean.tar.gz", None), ("/12/dev-clean.tar.gz", f"bytes={size // 2}-")]
     _check_extracted(dest / "LibriSpeech")
-    assert not (dest / "archives" / "dev-clean.tar.gz").exists()   # keep_archives=False
+    assert not (dest / "archives" / "dev-clean.tar.gz").exists()  # keep_archives=False
 
 
 def test_resume_of_leftover_part_and_server_without_range(server, tmp_path):
@@ -152,14 +152,14 @@ def test_resume_of_leftover_part_and_server_without_range(server, tmp_path):
     dest.parent.mkdir()
     part = dest.with_name("blob.bin.part")
 
-    part.write_bytes(payload[:1000])                     # left over by an earlier, killed run
+    part.write_bytes(payload[:1000])  # left over by an earlier, killed run
     assert dl.download_file(f"{server.url}/blob.bin", dest, md5, chunk=4096) == dest
     assert server.requests[-1][1] == "bytes=1000-"
     assert dest.read_bytes() == payload and not part.exists()
 
     dest.unlink()
     dl._marker(dest).unlink()
-    part.write_bytes(b"x" * 1000)                        # server answers 200 to Range: restart from zero
+    part.write_bytes(b"x" * 1000)  # server answers 200 to Range: restart from zero
     server.honor_range = False
     dl.download_file(f"{server.url}/blob.bin", dest, md5, chunk=4096)
     assert server.requests[-1][1] == "bytes=1000-"
@@ -187,7 +187,7 @@ def test_unknown_part_and_network_errors(server, tmp_path):
     with pytest.raises(dl.DownloadError, match=r"/missing\.bin: HTTP 404"):
         dl.download_file(f"{server.url}/missing.bin", tmp_path / "missing.bin", None)
 
-    dead = server.url                                    # nothing listens there once the server is closed
+    dead = server.url  # nothing listens there once the server is closed
     server.shutdown()
     server.server_close()
     with pytest.raises(dl.DownloadError) as exc:
@@ -227,7 +227,7 @@ def test_lm_resources_gunzip_and_missing_md5_warning(server, tmp_path, capsys):
     assert lm == tmp_path / "lm"
     assert (lm / "3-gram.pruned.1e-7.arpa").read_text() == arpa
     assert (lm / "librispeech-vocab.txt").read_text() == "HELLO\n"
-    assert "no known md5" in capsys.readouterr().err       # SLR11 checksums are unverified (None)
+    assert "no known md5" in capsys.readouterr().err  # SLR11 checksums are unverified (None)
     n = len(server.requests)
     dl.download_lm_resources(names, tmp_path, base_url=server.url)
     assert len(server.requests) == n
@@ -236,8 +236,15 @@ def test_lm_resources_gunzip_and_missing_md5_warning(server, tmp_path, capsys):
 
 
 def test_tables_are_complete():
-    assert set(dl.LIBRISPEECH_PARTS) == {"dev-clean", "dev-other", "test-clean", "test-other", "train-clean-100",
-                                         "train-clean-360", "train-other-500"}
+    assert set(dl.LIBRISPEECH_PARTS) == {
+        "dev-clean",
+        "dev-other",
+        "test-clean",
+        "test-other",
+        "train-clean-100",
+        "train-clean-360",
+        "train-other-500",
+    }
     for part, (rel, md5) in dl.LIBRISPEECH_PARTS.items():
         assert rel == f"12/{part}.tar.gz" and re.fullmatch(r"[0-9a-f]{32}", md5)
     assert set(dl.DEFAULT_LM_RESOURCES) <= set(dl.LM_RESOURCES)

@@ -2,11 +2,11 @@ import json
 
 import pytest
 import torch
+from conftest import ROOT, run_asr
 
 from asr.checkpoint import load_checkpoint_model, model_state, save_atomic
 from asr.export import quantize_int8
 from asr.metrics import cer
-from conftest import ROOT, run_asr
 
 DEFAULT = ROOT / "asr/assets/default.pt"
 
@@ -44,12 +44,24 @@ def test_int8_is_smaller_and_close(three_utterances, tmp_path):
 def test_bundled_models_fit_the_size_budget():
     for path in (ROOT / "asr/assets").glob("*.pt"):
         assert path.stat().st_size <= 25e6, path
+    lm = [ROOT / "asr/assets/lm.bin", ROOT / "asr/assets/lexicon.txt"]
+    assert sum(p.stat().st_size for p in lm if p.is_file()) <= 30e6
 
 
-@pytest.mark.parametrize("flag, dtype, weights, size_ratio, max_diff", [
-    ("--fp16", torch.float16, "float16", 0.55, 0.02),
-    ("--int8-weights", torch.int8, "int8", 0.3, 0.05),
-])
+def test_bundled_files_load_as_data_only():
+    import torch
+
+    for path in (ROOT / "asr/assets").glob("*.pt"):
+        assert isinstance(torch.load(path, map_location="cpu", weights_only=True), dict), path
+
+
+@pytest.mark.parametrize(
+    "flag, dtype, weights, size_ratio, max_diff",
+    [
+        ("--fp16", torch.float16, "float16", 0.55, 0.02),
+        ("--int8-weights", torch.int8, "int8", 0.3, 0.05),
+    ],
+)
 def test_smaller_weight_storage_keeps_the_outputs(tmp_path, flag, dtype, weights, size_ratio, max_diff):
     full, tokenizer, cfg = load_checkpoint_model(DEFAULT)  # float32 once loaded, whatever the file holds
     fp32, out = tmp_path / "full.pt", tmp_path / "small.pt"
@@ -67,3 +79,19 @@ def test_smaller_weight_storage_keeps_the_outputs(tmp_path, flag, dtype, weights
         a, _ = full(wav, lens)
         b, _ = small(wav, lens)
     assert (a.exp() - b.exp()).abs().max() < max_diff
+
+
+def test_blend_interpolates_weights(tmp_path):
+    import torch
+
+    from asr.checkpoint import export_model, read_checkpoint
+
+    a = read_checkpoint(DEFAULT)
+    b = {k: (v, v * 0 + 1) for k, v in a["model"].items() if v.is_floating_point()}
+    other = dict(a, model={k: (torch.ones_like(v) if v.is_floating_point() else v) for k, v in a["model"].items()})
+    torch.save(other, tmp_path / "ones.pt")
+    meta = export_model(DEFAULT, tmp_path / "mix.pt", blend=(str(tmp_path / "ones.pt"), 0.25))
+    mixed = read_checkpoint(tmp_path / "mix.pt")["model"]
+    for k, (v, _) in b.items():
+        assert torch.allclose(mixed[k], 0.25 * v + 0.75), k
+    assert "blend" in meta and "valid_wer" not in meta

@@ -16,8 +16,18 @@ def test_logmel_matches_librosa():
     rng = np.random.default_rng(0)
     x = (rng.standard_normal(8000) * 0.1).astype(np.float32)
     ours, n = LogMel(FeatureConfig())(torch.from_numpy(x)[None], torch.tensor([8000]))
-    ref = librosa.feature.melspectrogram(y=x, sr=16000, n_fft=400, hop_length=160, win_length=400, center=False,
-                                         n_mels=80, power=2.0, htk=False, norm="slaney")
+    ref = librosa.feature.melspectrogram(
+        y=x,
+        sr=16000,
+        n_fft=400,
+        hop_length=160,
+        win_length=400,
+        center=False,
+        n_mels=80,
+        power=2.0,
+        htk=False,
+        norm="slaney",
+    )
     ref = np.log(np.maximum(ref, 1e-10)).T
     assert ours.shape[1] == int(n[0]) == ref.shape[0]
     assert np.abs(ours[0].numpy() - ref).max() < 1e-2

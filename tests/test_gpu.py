@@ -2,10 +2,10 @@
 
 import pytest
 import torch
+from conftest import ROOT, run_asr
 
 from asr.config import load_config
 from asr.model import build_model
-from conftest import ROOT, run_asr
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
 
@@ -24,8 +24,9 @@ def test_ctc_loss_finite_under_bf16():
     targets = torch.randint(1, 29, (4, 30), device="cuda")
     with torch.autocast("cuda", dtype=torch.bfloat16):
         lp, out_lens = model(wav, lens)
-    loss = torch.nn.functional.ctc_loss(lp.float().transpose(0, 1), targets, out_lens,
-                                        torch.full((4,), 30, device="cuda"))
+    loss = torch.nn.functional.ctc_loss(
+        lp.float().transpose(0, 1), targets, out_lens, torch.full((4,), 30, device="cuda")
+    )
     loss.backward()
     assert torch.isfinite(loss)
     assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
@@ -43,6 +44,18 @@ def test_cuda_equals_cpu():
 
 def test_train_on_gpu(tiny_corpus, tmp_path):
     m = tiny_corpus / "train.jsonl"
-    run_asr("train", "--config", ROOT / "conf/tiny.yaml", "--train", m, "--valid", m, "--exp-dir", tmp_path,
-            "train.device=cuda", "train.max_steps=5", "train.amp=bf16")
+    run_asr(
+        "train",
+        "--config",
+        ROOT / "conf/tiny.yaml",
+        "--train",
+        m,
+        "--valid",
+        m,
+        "--exp-dir",
+        tmp_path,
+        "train.device=cuda",
+        "train.max_steps=5",
+        "train.amp=bf16",
+    )
     assert (tmp_path / "best.pt").exists()

@@ -4,13 +4,12 @@ import sys
 
 import pytest
 import torch
+from test_decode import peaky
 
 from asr.decode import BeamSearchDecoder, DecodeOptions, greedy_search
 from asr.hotwords import parse_hotwords
 from asr.lm import build_lm
 from asr.text import CharTokenizer
-
-from test_decode import peaky
 
 TOK = CharTokenizer()
 
@@ -27,7 +26,11 @@ def ambiguous(text: str, pos: int, wanted: str, p_wanted: float = 0.3) -> torch.
 
 def test_parse_hotwords():
     assert parse_hotwords(["Kubernetes", "grafana:3.5", "New York:1"], 2.0) == (
-        ("kubernetes", 2.0), ("grafana", 3.5), ("new", 1.0), ("york", 1.0))
+        ("kubernetes", 2.0),
+        ("grafana", 3.5),
+        ("new", 1.0),
+        ("york", 1.0),
+    )
     with pytest.raises(ValueError, match="not a number"):
         parse_hotwords(["word:lots"])
     with pytest.raises(ValueError, match="no letters"):
@@ -66,8 +69,7 @@ def test_lexicon_hotword_added_and_boosted_with_lm(tmp_path):
     opts = DecodeOptions("beam", beam_size=16, lexicon=str(lexicon), lm=str(arpa), lm_weight=1.0)
     assert BeamSearchDecoder(TOK, opts)(lp, lens)[0].text == "the kat sat"
     for lm in (str(arpa), None):  # with the n-gram LM and without one
-        opts = DecodeOptions("beam", beam_size=16, lexicon=str(lexicon), lm=lm, lm_weight=1.0,
-                             hotwords=(("cat", 2.0),))
+        opts = DecodeOptions("beam", beam_size=16, lexicon=str(lexicon), lm=lm, lm_weight=1.0, hotwords=(("cat", 2.0),))
         assert BeamSearchDecoder(TOK, opts)(lp, lens)[0].text == "the cat sat"
 
 
@@ -77,13 +79,21 @@ def test_hotword_outside_alphabet_is_an_error():
 
 
 def test_cli_hotwords_recover_rare_words(espeak, tmp_path):
-    """The bundled model misspells two rare words in a held-out voice; naming them as hotwords fixes them."""
+    """Two rare words, one in no lexicon, come out when they are named as hotwords (through the CLI, with and
+    without the bundled LM). Nothing here depends on what the model gets wrong without them."""
     wav = tmp_path / "rare.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us+quincy", "-w", str(wav),
-                    "please ask doctor zelinski to restart the kubernetes cluster tonight"], check=True)
-    cmd = [sys.executable, "-m", "asr", "transcribe", str(wav)]
-    plain = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
-    biased = subprocess.run(cmd + ["--hotwords", "zelinski", "kubernetes:2"], capture_output=True, text=True,
-                            check=True).stdout.split()
-    assert "zelinski" not in plain and "kubernetes" not in plain
-    assert "zelinski" in biased and "kubernetes" in biased
+    subprocess.run(
+        [
+            "espeak-ng",
+            "-v",
+            "en-us+quincy",
+            "-w",
+            str(wav),
+            "please ask doctor zelinski to restart the kubernetes cluster tonight",
+        ],
+        check=True,
+    )
+    cmd = [sys.executable, "-m", "asr", "transcribe", str(wav), "--hotwords", "zelinski", "kubernetes:2"]
+    for extra in ([], ["--no-lm"]):
+        biased = subprocess.run(cmd + extra, capture_output=True, text=True, check=True).stdout.split()
+        assert "zelinski" in biased and "kubernetes" in biased, (extra, biased)

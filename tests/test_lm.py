@@ -1,30 +1,40 @@
+import lzma
 import math
 
 import pytest
 
-from asr.lm import BOS, UNK, build_kn_lm, read_sentences, sentence_logprob
+from asr.lm import BOS, UNK, build_kn_lm, build_lm, log_lookup, read_sentences, sentence_logprob
 
 TEXT = ["the cat sat on the mat", "the dog sat on the log", "a cat ate a rat", "the cat ate", "dogs bark"] * 3
+TEXT += ["the cat sat", "zebra"]
 
 
 def sents():
     return [s.split() for s in TEXT]
 
 
-@pytest.mark.parametrize("context", [(), ("the",), ("the", "cat"), ("on", "the"), ("zebra", "the")])
-def test_distribution_sums_to_one(context):
-    probs, bows = build_kn_lm(sents(), order=3)
+@pytest.mark.parametrize("min_count", [1, 2, 4])
+@pytest.mark.parametrize("context", [(), ("the",), ("the", "cat"), ("on", "the"), ("zebra", "the"), ("cat", "sat")])
+def test_distribution_sums_to_one(context, min_count):
+    probs, bows = build_kn_lm(sents(), order=3, min_count=min_count).to_dicts()
     vocab = [g[0] for g in probs[0] if g[0] != BOS]
-    from asr.lm import _log_lookup
-
-    total = sum(10 ** _log_lookup(tuple(context[-2:]) + (w,), bows, probs) for w in vocab)
+    total = sum(10 ** log_lookup(tuple(context[-2:]) + (w,), probs, bows) for w in vocab)
     assert total == pytest.approx(1.0, abs=1e-6)
 
 
+def test_pruning_drops_rare_ngrams():
+    full = build_kn_lm(sents(), order=3).to_dicts()[0]
+    pruned = build_kn_lm(sents(), order=3, min_count=4).to_dicts()[0]
+    assert ("the", "cat", "sat") in full[2] and ("the", "cat", "sat") in pruned[2]  # seen 4 times
+    assert ("a", "cat", "ate") in full[2] and ("a", "cat", "ate") not in pruned[2]  # seen 3 times
+    assert full[0].keys() == pruned[0].keys()
+
+
 def test_seen_beats_unseen():
-    probs, bows = build_kn_lm(sents(), order=3)
-    assert sentence_logprob("the cat sat on the mat".split(), probs, bows) > \
-        sentence_logprob("mat the on sat cat the".split(), probs, bows)
+    probs, bows = build_kn_lm(sents(), order=3).to_dicts()
+    assert sentence_logprob("the cat sat on the mat".split(), probs, bows) > sentence_logprob(
+        "mat the on sat cat the".split(), probs, bows
+    )
     assert (UNK,) in probs[0] and math.isfinite(sentence_logprob(["unseen"], probs, bows))
 
 
@@ -32,3 +42,32 @@ def test_read_sentences_normalises(tmp_path):
     p = tmp_path / "t.txt"
     p.write_text("Hello, World!\n\n  \nIt's 2\n")
     assert read_sentences(p) == [["hello", "world"], ["it's", "two"]]
+
+
+def _read_arpa(path):
+    probs, order = {}, 0
+    for line in path.read_text().splitlines():
+        if line.endswith("-grams:"):
+            order = int(line[1])
+        elif order and line and not line.startswith("\\"):
+            p, gram, *_ = line.split("\t")
+            probs[tuple(gram.split())] = float(p)
+    return probs
+
+
+def test_build_lm_streams_compressed_text_in_chunks(tmp_path, monkeypatch):
+    import asr.lm
+
+    with lzma.open(tmp_path / "a.txt.xz", "wt") as f:
+        f.write("\n".join(TEXT[:10]) + "\n")
+    (tmp_path / "b.txt").write_text("\n".join(TEXT[10:]) + "\n")
+    in_memory = build_kn_lm(sents(), order=3, min_count=2).to_dicts()[0]
+    monkeypatch.setattr(asr.lm, "CHUNK_TOKENS", 7)  # counted in many chunks, then merged
+    arpa, lexicon = build_lm([tmp_path / "a.txt.xz", tmp_path / "b.txt"], tmp_path / "lm", order=3, min_count=2)
+    streamed = _read_arpa(arpa)
+    expected = {g: round(p, 6) for probs in in_memory for g, p in probs.items()}
+    assert streamed == expected
+    assert len(lexicon.read_text().splitlines()) == len(in_memory[0]) - 3  # the words, not <s> </s> <unk>
+    arpa, lexicon = build_lm([tmp_path / "b.txt", tmp_path / "a.txt.xz"], tmp_path / "lm9", order=3, max_vocab=9)
+    assert arpa.read_text().startswith("\\data\\\nngram 1=12\n")  # 9 words + <s>, </s>, <unk>
+    assert len(lexicon.read_text().splitlines()) == 9

@@ -12,8 +12,9 @@ def test_reference_lstm_matches_nn_lstm():
     x = torch.randn(3, 11, 7)
     h0, c0 = torch.randn(1, 3, 5), torch.randn(1, 3, 5)
     want, (hn, cn) = lstm(x, (h0, c0))
-    got, (h, c) = reference_lstm(x, lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0,
-                                 (h0[0], c0[0]))
+    got, (h, c) = reference_lstm(
+        x, lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0, (h0[0], c0[0])
+    )
     assert torch.allclose(got, want, atol=1e-5)
     assert torch.allclose(h, hn[0], atol=1e-5) and torch.allclose(c, cn[0], atol=1e-5)
 
@@ -26,10 +27,16 @@ def test_reverse_padded_is_an_involution():
     assert torch.equal(reverse_padded(r, lens), x)
 
 
-@pytest.mark.parametrize("over", [
-    ["model.rnn_type=lstm"], ["model.rnn_type=gru"], ["model.subsampling=conv"], ["model.bidirectional=false"],
-    ["model.proj=24", "model.subsample_factor=3"],
-])
+@pytest.mark.parametrize(
+    "over",
+    [
+        ["model.rnn_type=lstm"],
+        ["model.rnn_type=gru"],
+        ["model.subsampling=conv"],
+        ["model.bidirectional=false"],
+        ["model.proj=24", "model.subsample_factor=3"],
+    ],
+)
 def test_padded_batch_equals_each_utterance_alone(over):
     torch.manual_seed(0)
     cfg = load_config(None, ["model.hidden=32", "model.layers=2", *over])
@@ -45,10 +52,16 @@ def test_padded_batch_equals_each_utterance_alone(over):
             assert torch.allclose(lp[i, : int(n[0])], alone[0], atol=1e-4)
 
 
-@pytest.mark.parametrize("over", [
-    ["model.rnn_type=lstm"], ["model.rnn_type=gru"], ["model.bidirectional=false"], ["model.proj=24"],
-    ["model.subsampling=conv"],
-])
+@pytest.mark.parametrize(
+    "over",
+    [
+        ["model.rnn_type=lstm"],
+        ["model.rnn_type=gru"],
+        ["model.bidirectional=false"],
+        ["model.proj=24"],
+        ["model.subsampling=conv"],
+    ],
+)
 def test_widened_model_computes_what_the_narrow_one_did(over):
     torch.manual_seed(0)
     narrow = build_model(load_config(None, ["model.hidden=32", "model.layers=3", *over]), 29).eval()

@@ -5,15 +5,15 @@ import os
 import subprocess
 import sys
 
-
 from conftest import ROOT, SENTENCES
 
 ENV = {**os.environ, "ASR": f"{sys.executable} -m asr"}
 
 
 def run_recipe(name: str, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    res = subprocess.run(["bash", str(ROOT / f"recipes/{name}/run.sh"), *args], capture_output=True, text=True,
-                         env=ENV, timeout=timeout)
+    res = subprocess.run(
+        ["bash", str(ROOT / f"recipes/{name}/run.sh"), *args], capture_output=True, text=True, env=ENV, timeout=timeout
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     return res
 
@@ -26,9 +26,22 @@ def test_librispeech_recipe_on_a_generated_fixture(tmp_path, espeak):
     for split, n, seed in (("train-clean-100", 16, 1), ("dev-clean", 4, 2), ("test-clean", 4, 3)):
         make_split(ls, split, voices, SENTENCES, n, seed=seed, max_sentences=1)
     exp = tmp_path / "exp"
-    args = ["--data-dir", str(ls), "--exp-dir", str(exp), "--config", str(ROOT / "conf/tiny.yaml"),
-            "--train-sets", "train-clean-100", "--dev-set", "dev-clean", "--test-sets", "dev-clean test-clean",
-            "--train-args", "train.max_steps=20 train.valid_every=10"]
+    args = [
+        "--data-dir",
+        str(ls),
+        "--exp-dir",
+        str(exp),
+        "--config",
+        str(ROOT / "conf/tiny.yaml"),
+        "--train-sets",
+        "train-clean-100",
+        "--dev-set",
+        "dev-clean",
+        "--test-sets",
+        "dev-clean test-clean",
+        "--train-args",
+        "train.max_steps=20 train.valid_every=10",
+    ]
     run_recipe("librispeech", "--stage", "0", *args)
     results = (exp / "RESULTS.md").read_text()
     for s in ("dev-clean", "test-clean"):
@@ -57,8 +70,15 @@ def fake_fsdd(root):
                 audio = synthesize(word, Voice("espeak", voice), rate=0.9 + 0.2 * take)
                 rel = f"recordings/{d}_{spk}_{take}.wav"
                 sf.write(root / rel, audio, 16000)
-                rows.append({"id": f"{d}_{spk}_{take}", "audio": rel, "text": word, "speaker": spk,
-                             "duration": len(audio) / 16000})
+                rows.append(
+                    {
+                        "id": f"{d}_{spk}_{take}",
+                        "audio": rel,
+                        "text": word,
+                        "speaker": spk,
+                        "duration": len(audio) / 16000,
+                    }
+                )
     (root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     return root
 
@@ -66,8 +86,19 @@ def fake_fsdd(root):
 def test_digits_recipe_on_a_synthesised_fsdd(tmp_path, espeak):
     root = fake_fsdd(tmp_path / "fsdd")
     exp = tmp_path / "exp"
-    run_recipe("digits", "--fsdd", str(root), "--test-speakers", "carl", "--exp-dir", str(exp),
-               "--config", str(ROOT / "conf/tiny.yaml"), "--train-args", "train.max_steps=30")
+    run_recipe(
+        "digits",
+        "--fsdd",
+        str(root),
+        "--test-speakers",
+        "carl",
+        "--exp-dir",
+        str(exp),
+        "--config",
+        str(ROOT / "conf/tiny.yaml"),
+        "--train-args",
+        "train.max_steps=30",
+    )
     results = (exp / "RESULTS.md").read_text()
     assert "| test | greedy |" in results and "| 20 |" in results
     train = (exp / "data/train.jsonl").read_text()
@@ -79,22 +110,48 @@ def test_synth_recipe_end_to_end(tmp_path, espeak):
     text.write_text("\n".join(SENTENCES) + "\n")
     fsdd = fake_fsdd(tmp_path / "fsdd")
     exp = tmp_path / "exp"
-    run_recipe("synth", "--text", str(text), "--fsdd", str(fsdd), "--fsdd-test-speakers", "carl",
-               "--exp-dir", str(exp), "--num-train", "24", "--num-natural", "6", "--fsdd-repeat", "2",
-               "--num-digits", "12", "--num-dev", "4", "--num-test", "4", "--num-test-natural", "4",
-               "--config", str(ROOT / "conf/tiny.yaml"),
-               "--train-args", "train.max_steps=10 train.speed_perturb=0.1 train.narrowband_prob=0.5")
+    run_recipe(
+        "synth",
+        "--text",
+        str(text),
+        "--fsdd",
+        str(fsdd),
+        "--fsdd-test-speakers",
+        "carl",
+        "--exp-dir",
+        str(exp),
+        "--num-train",
+        "24",
+        "--num-natural",
+        "6",
+        "--fsdd-repeat",
+        "2",
+        "--num-digits",
+        "12",
+        "--num-dev",
+        "4",
+        "--num-test",
+        "4",
+        "--num-test-natural",
+        "4",
+        "--config",
+        str(ROOT / "conf/tiny.yaml"),
+        "--train-args",
+        "train.max_steps=10 train.speed_perturb=0.1 train.narrowband_prob=0.5",
+    )
     results = (exp / "RESULTS.md").read_text()
     for s in ("dev", "test", "test_natural", "fsdd_test"):
         for d in ("greedy", "beam", "beam+lm"):
             assert f"| {s} | {d} |" in results
     assert "| fsdd_test | beam+digits |" in results
     digits = [json.loads(line)["text"] for line in (exp / "data/digits.jsonl").read_text().splitlines()]
-    assert len(digits) == 12 and all(set(t.split()) <= set("zero one two three four five six seven eight nine".split())
-                                     for t in digits)
+    assert len(digits) == 12 and all(
+        set(t.split()) <= set("zero one two three four five six seven eight nine".split()) for t in digits
+    )
     lexicon = (exp / "data/lm_digits/lexicon.txt").read_text().split("\n")
     assert sorted(line.split("\t")[0] for line in lexicon if line) == sorted(
-        "zero one two three four five six seven eight nine".split())
+        "zero one two three four five six seven eight nine".split()
+    )
     assert len((exp / "data/train2.jsonl").read_text().splitlines()) == 6
     natural_voices = (exp / "data/corpus/test_natural/VOICES.txt").read_text().split()
     assert {"rms", "ked_diphone", "us3", "en-GB"} <= set(natural_voices)

@@ -12,17 +12,18 @@ import urllib.request
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import run_asr
 
 from asr.audio import load_audio
-from conftest import run_asr
 
 websockets = pytest.importorskip("websockets")
 from websockets.sync.client import connect  # noqa: E402
 
 
 def start_server(*args: str):
-    proc = subprocess.Popen([sys.executable, "-m", "asr", "serve", "--port", "0", *args], stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "asr", "serve", "--port", "0", *args], stderr=subprocess.PIPE, text=True
+    )
     line = proc.stderr.readline()
     m = re.search(r"http://([\d.]+):(\d+)/", line)
     if not m:
@@ -40,8 +41,9 @@ def server():
     proc.wait(10)
 
 
-def stream_over_ws(addr: str, audio: np.ndarray, rate: int = 16000, fmt: str = "pcm_s16le",
-                   frame_s: float = 0.1) -> list[dict]:
+def stream_over_ws(
+    addr: str, audio: np.ndarray, rate: int = 16000, fmt: str = "pcm_s16le", frame_s: float = 0.1
+) -> list[dict]:
     """Send audio as the protocol says; return every message the server sent until it closed."""
     msgs = []
     with connect(f"ws://{addr}/ws", open_timeout=30) as ws:
@@ -52,7 +54,7 @@ def stream_over_ws(addr: str, audio: np.ndarray, rate: int = 16000, fmt: str = "
             data = audio.astype("<f4")
         step = int(frame_s * rate)
         for i in range(0, len(data), step):
-            ws.send(data[i: i + step].tobytes())
+            ws.send(data[i : i + step].tobytes())
         ws.send(json.dumps({"eof": True}))
         try:
             while True:
@@ -94,7 +96,7 @@ def test_float_audio_at_44k(server, three_utterances, expected):
 
 def test_twenty_concurrent_clients(server, three_utterances):
     audio = load_audio(three_utterances[0])
-    gaps = [i for i in range(0, len(audio) - 8000, 160) if np.abs(audio[i: i + 8000]).max() == 0]
+    gaps = [i for i in range(0, len(audio) - 8000, 160) if np.abs(audio[i : i + 8000]).max() == 0]
     cut = gaps[len(gaps) // 2]  # somewhere in the middle silence
     clips = [audio[:cut], audio[cut:], audio, audio[::-1].copy()]
     want = [finals(stream_over_ws(server, c)) for c in clips]
@@ -112,17 +114,19 @@ def test_twenty_concurrent_clients(server, three_utterances):
     assert [results.get(i) for i in range(20)] == [want[i % 4] for i in range(20)]
 
 
-@pytest.mark.parametrize("first, then, reason", [
-    (b"\x00\x01", None, "must be text"),
-    ("not json", None, "not JSON"),
-    (json.dumps({"sample_rate": 16000, "format": "mp3"}), None, "format"),
-    (json.dumps({"sample_rate": "fast"}), None, "sample_rate"),
-    (json.dumps({"sample_rate": 16000}), b"\x00\x01\x02", "whole number"),
-    (json.dumps({"sample_rate": 16000}), "hello", "eof"),
-    (json.dumps({"sample_rate": 16000}), b"\x00" * (2 << 20), "over the limit"),
-])
-def test_malformed_client_gets_an_error_and_the_server_goes_on(server, three_utterances, expected, first, then,
-                                                                reason):
+@pytest.mark.parametrize(
+    "first, then, reason",
+    [
+        (b"\x00\x01", None, "must be text"),
+        ("not json", None, "not JSON"),
+        (json.dumps({"sample_rate": 16000, "format": "mp3"}), None, "format"),
+        (json.dumps({"sample_rate": "fast"}), None, "sample_rate"),
+        (json.dumps({"sample_rate": 16000}), b"\x00\x01\x02", "whole number"),
+        (json.dumps({"sample_rate": 16000}), "hello", "eof"),
+        (json.dumps({"sample_rate": 16000}), b"\x00" * (8 << 20), "over the limit"),
+    ],
+)
+def test_malformed_client_gets_an_error_and_the_server_goes_on(server, three_utterances, expected, first, then, reason):
     with connect(f"ws://{server}/ws", max_size=None) as ws:
         ws.send(first)
         if then is not None:
@@ -167,9 +171,15 @@ def test_browser_microphone_page(server, three_utterances, expected, tmp_path):
     sf.write(wav, np.concatenate([audio, np.zeros(16000 * 2, np.float32)]), 16000, subtype="PCM_16")
     opts = webdriver.ChromeOptions()
     opts.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream",
-                 "--use-fake-device-for-media-stream", f"--use-file-for-fake-audio-capture={wav}",
-                 "--autoplay-policy=no-user-gesture-required"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}",
+        "--autoplay-policy=no-user-gesture-required",
+    ):
         opts.add_argument(flag)
     from selenium.webdriver.chrome.service import Service
 

@@ -5,19 +5,21 @@ import time
 import numpy as np
 import pytest
 import torch
+from conftest import ROOT, run_asr
 
 from asr.audio import load_audio
 from asr.config import load_config
 from asr.model import build_model
 from asr.streaming import ChunkEncoder, Stream, StreamOptions
 from asr.transcribe import DEFAULT_STREAM_MODEL, load_model
-from conftest import ROOT, run_asr
 
 
 def random_model(bidirectional: bool, seed: int = 0):
     torch.manual_seed(seed)
-    cfg = load_config(ROOT / "conf/stream_lstm.yaml", ["model.hidden=64", "model.layers=3",
-                                                       f"model.bidirectional={str(bidirectional).lower()}"])
+    cfg = load_config(
+        ROOT / "conf/stream_lstm.yaml",
+        ["model.hidden=64", "model.layers=3", f"model.bidirectional={str(bidirectional).lower()}"],
+    )
     m = build_model(cfg, 29).eval()
     m.cmvn.set_stats(torch.full((80,), -8.0), torch.full((80,), 3.0))
     return m
@@ -25,7 +27,7 @@ def random_model(bidirectional: bool, seed: int = 0):
 
 def chunked(model, audio: np.ndarray, opts: StreamOptions, block: int) -> torch.Tensor:
     enc = ChunkEncoder(model, opts)
-    outs = [enc.accept(audio[i: i + block]) for i in range(0, len(audio), block)] + [enc.flush()]
+    outs = [enc.accept(audio[i : i + block]) for i in range(0, len(audio), block)] + [enc.flush()]
     return torch.cat(outs)
 
 
@@ -62,7 +64,7 @@ def test_stream_cuts_the_utterances_offline_segmentation_cuts(three_utterances):
     offline = [(s.start, s.end) for s in rec.transcribe(path).segments]
     audio = load_audio(path)
     stream = Stream(rec.model, rec.tokenizer)
-    events = [e for i in range(0, len(audio), 320) for e in stream.accept(audio[i: i + 320])] + stream.finish()
+    events = [e for i in range(0, len(audio), 320) for e in stream.accept(audio[i : i + 320])] + stream.finish()
     finals = [e for e in events if e.type == "final"]
     assert len(finals) == 3
     flat = [t for e in finals for t in (e.start, e.end)]
@@ -104,6 +106,12 @@ def test_stream_bad_input_is_one_line():
     for args in (["/no/such.wav"], [], ["--mic", "x.wav"]):
         res = run_asr("stream", *args, check=False)
         assert res.returncode == 1 and res.stderr.startswith("asr: error:") and len(res.stderr.splitlines()) == 1
-    res = subprocess.run([sys.executable, "-m", "asr", "stream", "--mic"], capture_output=True, text=True,
-                         timeout=60, stdin=subprocess.DEVNULL)  # no microphone (or no sounddevice) here
+    res = subprocess.run(
+        [sys.executable, "-m", "asr", "stream", "--mic"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )  # no microphone (or no sounddevice) here
     assert res.returncode == 1 and res.stderr.strip().splitlines()[-1].startswith("asr: error:")
+    assert "listening" not in res.stderr and "pip install 'asr[mic]'" in res.stderr or "input device" in res.stderr

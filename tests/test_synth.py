@@ -1,7 +1,5 @@
 """asr.synth: voice inventory, engine shares, and each engine's output."""
 
-import shutil
-
 import numpy as np
 import pytest
 
@@ -16,7 +14,9 @@ def test_training_and_evaluation_voices_are_disjoint(espeak):
     assert Voice("flite", "rms") in held and Voice("espeak", "en-gb-scotland+quincy") in held
     assert Voice("festival", "ked_diphone").is_eval and not Voice("festival", "kal_diphone").is_eval
     assert Voice("mbrola", "us3").is_eval and Voice("pico", "en-GB").is_eval
-    assert not Voice("mbrola", "us1").is_eval and not Voice("pico", "en-US").is_eval and not Voice("piper", "joe").is_eval
+    assert (
+        not Voice("mbrola", "us1").is_eval and not Voice("pico", "en-US").is_eval and not Voice("piper", "joe").is_eval
+    )
     assert not {v for v in train if v.name.split("+")[-1] in {"Mike", "linda", "rms", "ked_diphone"}}
 
 
@@ -30,9 +30,18 @@ def test_engine_shares():
         voice_probabilities(voices, {"flite": 1.2})
 
 
-@pytest.mark.parametrize("engine,name", [("espeak", "en-us+m3"), ("flite", "slt"), ("festival", "kal_diphone"),
-                                         ("festival", "cmu_us_slt_arctic_hts"), ("mbrola", "us1"), ("pico", "en-US"),
-                                         ("piper", "joe")])
+@pytest.mark.parametrize(
+    "engine,name",
+    [
+        ("espeak", "en-us+m3"),
+        ("flite", "slt"),
+        ("festival", "kal_diphone"),
+        ("festival", "cmu_us_slt_arctic_hts"),
+        ("mbrola", "us1"),
+        ("pico", "en-US"),
+        ("piper", "joe"),
+    ],
+)
 def test_each_engine_speaks(espeak, engine, name):
     try:
         installed = list_voices((engine,))

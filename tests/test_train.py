@@ -8,7 +8,6 @@ import sys
 import time
 
 import torch
-
 from conftest import ROOT, run_asr
 
 
@@ -26,8 +25,15 @@ def test_tiny_model_learns_training_set(tiny_model, tiny_corpus):
     history = [json.loads(line) for line in (exp / "metrics.jsonl").read_text().splitlines()]
     losses = [h["loss"] for h in history if h["kind"] == "train"]
     assert losses[-1] < 0.25 * losses[0]
-    res = run_asr("evaluate", "--model", tiny_model, "--manifest", tiny_corpus / "train.jsonl",
-                  "--out", tiny_corpus / "dec_greedy")
+    res = run_asr(
+        "evaluate",
+        "--model",
+        tiny_model,
+        "--manifest",
+        tiny_corpus / "train.jsonl",
+        "--out",
+        tiny_corpus / "dec_greedy",
+    )
     w, c = last_line_scores(res.stdout)
     assert c < 15.0, res.stdout
     hyps = [json.loads(line) for line in (tiny_corpus / "dec_greedy/hyp.jsonl").read_text().splitlines()]
@@ -37,14 +43,40 @@ def test_tiny_model_learns_training_set(tiny_model, tiny_corpus):
 
 def test_beam_and_lm_decoding(tiny_model, tiny_corpus):
     m = tiny_corpus / "train.jsonl"
-    _, c_greedy = last_line_scores(run_asr("evaluate", "--model", tiny_model, "--manifest", m, "--out",
-                                           tiny_corpus / "d1").stdout)
-    _, c_beam = last_line_scores(run_asr("evaluate", "--model", tiny_model, "--manifest", m, "--out",
-                                         tiny_corpus / "d2", "--decoder", "beam", "--beam-size", "8").stdout)
+    _, c_greedy = last_line_scores(
+        run_asr("evaluate", "--model", tiny_model, "--manifest", m, "--out", tiny_corpus / "d1").stdout
+    )
+    _, c_beam = last_line_scores(
+        run_asr(
+            "evaluate",
+            "--model",
+            tiny_model,
+            "--manifest",
+            m,
+            "--out",
+            tiny_corpus / "d2",
+            "--decoder",
+            "beam",
+            "--beam-size",
+            "8",
+        ).stdout
+    )
     run_asr("lm", "--text", tiny_corpus / "sentences.txt", "--out-dir", tiny_corpus / "lm")
-    w_lm, c_lm = last_line_scores(run_asr(
-        "evaluate", "--model", tiny_model, "--manifest", m, "--out", tiny_corpus / "d3", "--lm",
-        tiny_corpus / "lm/lm.arpa", "--lexicon", tiny_corpus / "lm/lexicon.txt").stdout)
+    w_lm, c_lm = last_line_scores(
+        run_asr(
+            "evaluate",
+            "--model",
+            tiny_model,
+            "--manifest",
+            m,
+            "--out",
+            tiny_corpus / "d3",
+            "--lm",
+            tiny_corpus / "lm/lm.arpa",
+            "--lexicon",
+            tiny_corpus / "lm/lexicon.txt",
+        ).stdout
+    )
     assert c_beam <= c_greedy + 1.0 and c_lm <= c_greedy + 1.0 and w_lm < 15.0
 
 
@@ -70,19 +102,46 @@ def test_warm_start_into_a_wider_model(tiny_model, tiny_corpus):
     """train.init_from may widen model.hidden; the wider model starts out decoding as the narrow one did."""
     m = tiny_corpus / "train.jsonl"
     exp = tiny_corpus / "wide"
-    run_asr("train", "--config", ROOT / "conf/tiny.yaml", "--train", m, "--valid", m, "--exp-dir", exp,
-            f"train.init_from={tiny_model}", "model.hidden=160", "train.max_steps=2", "optim.lr=1e-7",
-            "train.threads=2")
+    run_asr(
+        "train",
+        "--config",
+        ROOT / "conf/tiny.yaml",
+        "--train",
+        m,
+        "--valid",
+        m,
+        "--exp-dir",
+        exp,
+        f"train.init_from={tiny_model}",
+        "model.hidden=160",
+        "train.max_steps=2",
+        "optim.lr=1e-7",
+        "train.threads=2",
+    )
     assert "widened" in (exp / "log.txt").read_text()
     ckpt = torch.load(exp / "last.pt", weights_only=False)
     assert ckpt["model"]["rnns.0.fwd.weight_hh_l0"].shape == (3 * 160, 160)
-    _, c_old = last_line_scores(run_asr("evaluate", "--model", tiny_model, "--manifest", m, "--out",
-                                        tiny_corpus / "narrow_dec").stdout)
-    _, c_new = last_line_scores(run_asr("evaluate", "--model", exp / "last.pt", "--manifest", m, "--out",
-                                        tiny_corpus / "wide_dec").stdout)
+    _, c_old = last_line_scores(
+        run_asr("evaluate", "--model", tiny_model, "--manifest", m, "--out", tiny_corpus / "narrow_dec").stdout
+    )
+    _, c_new = last_line_scores(
+        run_asr("evaluate", "--model", exp / "last.pt", "--manifest", m, "--out", tiny_corpus / "wide_dec").stdout
+    )
     assert abs(c_new - c_old) < 1.0, (c_old, c_new)
-    res = run_asr("train", "--config", ROOT / "conf/tiny.yaml", "--train", m, "--valid", m, "--exp-dir",
-                  tiny_corpus / "bad", f"train.init_from={tiny_model}", "model.layers=3", check=False)
+    res = run_asr(
+        "train",
+        "--config",
+        ROOT / "conf/tiny.yaml",
+        "--train",
+        m,
+        "--valid",
+        m,
+        "--exp-dir",
+        tiny_corpus / "bad",
+        f"train.init_from={tiny_model}",
+        "model.layers=3",
+        check=False,
+    )
     assert res.returncode != 0 and "model config differs" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1, res.stderr
 
@@ -92,18 +151,44 @@ def test_word_piece_model_warm_started_from_a_character_model(tiny_model, tiny_c
     warm-start the word-piece one (its letters keep their output rows); every decoder and word times work on pieces."""
     m = tiny_corpus / "train.jsonl"
     exp = tiny_corpus / "pieces"
-    run_asr("train", "--config", ROOT / "conf/tiny.yaml", "--train", m, "--valid", m, "--exp-dir", exp,
-            f"train.init_from={tiny_model}", "model.word_pieces=40", "train.epochs=60", "train.threads=2")
+    run_asr(
+        "train",
+        "--config",
+        ROOT / "conf/tiny.yaml",
+        "--train",
+        m,
+        "--valid",
+        m,
+        "--exp-dir",
+        exp,
+        f"train.init_from={tiny_model}",
+        "model.word_pieces=40",
+        "train.epochs=60",
+        "train.threads=2",
+    )
     assert "output layer: 29 of" in (exp / "log.txt").read_text()
     ckpt = torch.load(exp / "best.pt", weights_only=False)
     assert ckpt["tokenizer"]["type"] == "wordpiece" and len(ckpt["tokenizer"]["merges"]) == 40
-    _, c = last_line_scores(run_asr("evaluate", "--model", exp / "best.pt", "--manifest", m, "--out",
-                                    tiny_corpus / "pieces_greedy").stdout)
+    _, c = last_line_scores(
+        run_asr("evaluate", "--model", exp / "best.pt", "--manifest", m, "--out", tiny_corpus / "pieces_greedy").stdout
+    )
     assert c < 15.0
     run_asr("lm", "--text", tiny_corpus / "sentences.txt", "--out-dir", tiny_corpus / "pieces_lm")
-    w_lm, _ = last_line_scores(run_asr(
-        "evaluate", "--model", exp / "best.pt", "--manifest", m, "--out", tiny_corpus / "pieces_lm_dec", "--lm",
-        tiny_corpus / "pieces_lm/lm.arpa", "--lexicon", tiny_corpus / "pieces_lm/lexicon.txt").stdout)
+    w_lm, _ = last_line_scores(
+        run_asr(
+            "evaluate",
+            "--model",
+            exp / "best.pt",
+            "--manifest",
+            m,
+            "--out",
+            tiny_corpus / "pieces_lm_dec",
+            "--lm",
+            tiny_corpus / "pieces_lm/lm.arpa",
+            "--lexicon",
+            tiny_corpus / "pieces_lm/lexicon.txt",
+        ).stdout
+    )
     assert w_lm < 15.0
     import asr
 
@@ -116,10 +201,27 @@ def test_word_piece_model_warm_started_from_a_character_model(tiny_model, tiny_c
 
 def _train_cmd(corpus, exp):
     m = corpus / "train.jsonl"
-    return [sys.executable, "-m", "asr", "train", "--config", str(ROOT / "conf/tiny.yaml"), "--train", str(m),
-            "--valid", str(m), "--exp-dir", str(exp), "train.max_steps=36", "train.save_every=6",
-            "train.valid_every=12", "train.threads=1", "model.dropout=0.1", "features.time_masks=2",
-            "train.max_batch_seconds=25"]
+    return [
+        sys.executable,
+        "-m",
+        "asr",
+        "train",
+        "--config",
+        str(ROOT / "conf/tiny.yaml"),
+        "--train",
+        str(m),
+        "--valid",
+        str(m),
+        "--exp-dir",
+        str(exp),
+        "train.max_steps=36",
+        "train.save_every=6",
+        "train.valid_every=12",
+        "train.threads=1",
+        "model.dropout=0.1",
+        "features.time_masks=2",
+        "train.max_batch_seconds=25",
+    ]
 
 
 def test_resume_after_sigkill_matches_uninterrupted_run(tiny_corpus):

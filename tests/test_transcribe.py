@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import run_asr
 
 from asr.transcribe import DEFAULT_MODEL
-from conftest import run_asr
 
 SR = 16000
 
@@ -63,7 +63,7 @@ def test_long_audio_is_segmented_at_pauses(tiny_model, tiny_corpus):
         t += (len(a) + len(gap)) / SR
     audio = np.concatenate(parts)
     model = asr.load_model(tiny_model)
-    result = model.transcribe(audio)
+    result = model.transcribe(audio, sample_rate=SR)
     assert len(result.segments) == 6
     for seg, start in zip(result.segments, starts):
         assert abs(seg.start - start) < 0.4
@@ -77,9 +77,9 @@ def test_silence_and_noise_give_empty_transcripts(tiny_model, tmp_path):
     import asr
 
     model = asr.load_model(tiny_model)
-    assert model.transcribe(np.zeros(10 * SR, np.float32)).text == ""
+    assert model.transcribe(np.zeros(10 * SR, np.float32), sample_rate=SR).text == ""
     noise = (np.random.default_rng(1).standard_normal(10 * SR) * 0.01).astype(np.float32)
-    r = model.transcribe(noise)
+    r = model.transcribe(noise, sample_rate=SR)
     assert r.text == "" and r.segments == [] and r.duration == pytest.approx(10.0)
 
 
@@ -94,7 +94,10 @@ def test_word_timestamps_within_100ms(espeak):
     from asr.synth import Voice, synthesize, trim_silence
 
     model = asr.load_model()
-    for voice, sentence in (("en-us+linda", "the cat sat on the mat"), ("en-gb+quincy", "please bring me a glass of water")):
+    for voice, sentence in (
+        ("en-us+linda", "the cat sat on the mat"),
+        ("en-gb+quincy", "please bring me a glass of water"),
+    ):
         words = sentence.split()
         audio, truth, t = [np.zeros(int(0.3 * SR), np.float32)], [], 0.3
         for w in words:

@@ -17,14 +17,16 @@ def quiet(s: float) -> np.ndarray:
 
 def blocks(x: np.ndarray, seconds: float = 7.0) -> list[np.ndarray]:
     n = int(seconds * SR)
-    return [x[i:i + n] for i in range(0, len(x), n)]
+    return [x[i : i + n] for i in range(0, len(x), n)]
 
 
 def test_regions_gaps_and_long_speech():
     x = np.concatenate([quiet(1), tone(2), quiet(1), tone(3), quiet(0.1), tone(1), quiet(2), tone(45), quiet(1)])
     segs = list(segment_stream(blocks(x), VadOptions(window=20, max_segment=20)))
     assert segs[0].start == pytest.approx(0.8, abs=0.05) and segs[0].end == pytest.approx(3.2, abs=0.05)
-    assert segs[1].start == pytest.approx(3.8, abs=0.05) and segs[1].end == pytest.approx(8.3, abs=0.05)  # 0.1 s gap merged
+    assert segs[1].start == pytest.approx(3.8, abs=0.05) and segs[1].end == pytest.approx(
+        8.3, abs=0.05
+    )  # 0.1 s gap merged
     long = segs[2:]
     assert long[0].start == pytest.approx(9.9, abs=0.05) and long[-1].end == pytest.approx(55.3, abs=0.05)
     assert all(s.end - s.start <= 20.5 for s in segs)

@@ -33,8 +33,18 @@ def flashlight(tokenizer, beam_size: int) -> BeamSearchDecoder:
 
     dec = BeamSearchDecoder(tokenizer, DecodeOptions("beam", beam_size=beam_size))
     tokens = [FL_SPACE if t == SPACE else t for t in tokenizer.tokens]
-    dec.decoder = ctc_decoder(lexicon=None, lm=None, tokens=tokens, nbest=1, beam_size=beam_size, beam_size_token=8,
-                              beam_threshold=25.0, log_add=True, blank_token=BLANK, sil_token=FL_SPACE)
+    dec.decoder = ctc_decoder(
+        lexicon=None,
+        lm=None,
+        tokens=tokens,
+        nbest=1,
+        beam_size=beam_size,
+        beam_size_token=8,
+        beam_threshold=25.0,
+        log_add=True,
+        blank_token=BLANK,
+        sil_token=FL_SPACE,
+    )
     return dec
 
 
@@ -44,8 +54,11 @@ def main() -> None:
     p.add_argument("--num", type=int, default=300)
     p.add_argument("--model", default=str(DEFAULT_MODEL))
     p.add_argument("--beam-size", type=int, default=32)
-    p.add_argument("--settings", default="8:-10:25,8:-5:25,0:-1000:1000",
-                   help="our settings to try, beam_size_token:token_min_logp:beam_threshold (0 = all tokens)")
+    p.add_argument(
+        "--settings",
+        default="8:-10:25,8:-5:25,0:-1000:1000",
+        help="our settings to try, beam_size_token:token_min_logp:beam_threshold (0 = all tokens)",
+    )
     args = p.parse_args()
     torch.set_num_threads(1)
     rec = load_model(args.model)
@@ -79,8 +92,13 @@ def main() -> None:
     decoders = []
     for setting in args.settings.split(","):
         tok, min_logp, thr = setting.split(":")
-        opts = DecodeOptions("beam", beam_size=args.beam_size, beam_size_token=int(tok),
-                             token_min_logp=float(min_logp), beam_threshold=float(thr))
+        opts = DecodeOptions(
+            "beam",
+            beam_size=args.beam_size,
+            beam_size_token=int(tok),
+            token_min_logp=float(min_logp),
+            beam_threshold=float(thr),
+        )
         name = f"asr (tokens {int(tok) or 'all'}, min logp {min_logp}, threshold {thr})"
         decoders.append((name, BeamSearchDecoder(rec.tokenizer, opts)))
     decoders.append(("flashlight (tokens 8, threshold 25, log-add)", flashlight(rec.tokenizer, args.beam_size)))

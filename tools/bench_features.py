@@ -34,8 +34,18 @@ def main() -> None:
     logmel = LogMel(FeatureConfig())
 
     def librosa_feats(a: np.ndarray) -> np.ndarray:
-        m = librosa.feature.melspectrogram(y=a, sr=16000, n_fft=400, hop_length=160, win_length=400, center=False,
-                                           n_mels=80, power=2.0, htk=False, norm="slaney")
+        m = librosa.feature.melspectrogram(
+            y=a,
+            sr=16000,
+            n_fft=400,
+            hop_length=160,
+            win_length=400,
+            center=False,
+            n_mels=80,
+            power=2.0,
+            htk=False,
+            norm="slaney",
+        )
         return np.log(np.maximum(m, LOG_FLOOR)).T
 
     def ours(batch: list[np.ndarray]) -> list[np.ndarray]:
@@ -46,7 +56,7 @@ def main() -> None:
         return [feats[i, : int(flens[i])].numpy() for i in range(len(batch))]
 
     order = sorted(range(len(audios)), key=lambda i: len(audios[i]))  # batches of similar length, as in training
-    batches = [[audios[i] for i in order[k: k + args.batch]] for k in range(0, len(order), args.batch)]
+    batches = [[audios[i] for i in order[k : k + args.batch]] for k in range(0, len(order), args.batch)]
     ours(batches[0]), librosa_feats(audios[0])  # warm-up
     t0 = time.perf_counter()
     mine = [f for b in batches for f in ours(b)]

@@ -64,10 +64,12 @@ def main() -> None:
         torch.cuda.synchronize()
     speed = audio / (time.perf_counter() - t0)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-    mem = torch.cuda.max_memory_allocated(device) / 2 ** 30 if device.type == "cuda" else float("nan")
-    print(f"{args.config} on {name}: {speed:,.0f} s of audio per second, 960 h epoch in {960 * 3600 / speed / 60:.1f} "
-          f"min; batches of {cfg.train.max_batch_seconds:g} s, amp {'bf16' if use_amp else 'off'}, compile "
-          f"{cfg.train.compile}, peak memory {mem:.1f} GB")
+    mem = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else float("nan")
+    print(
+        f"{args.config} on {name}: {speed:,.0f} s of audio per second, 960 h epoch in {960 * 3600 / speed / 60:.1f} "
+        f"min; batches of {cfg.train.max_batch_seconds:g} s, amp {'bf16' if use_amp else 'off'}, compile "
+        f"{cfg.train.compile}, peak memory {mem:.1f} GB"
+    )
 
 
 if __name__ == "__main__":

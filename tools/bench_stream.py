@@ -41,7 +41,7 @@ def run_stream(rec, opts: StreamOptions, audio: np.ndarray) -> dict:
     """One utterance through a stream on the virtual clock."""
     stream = rec.stream(opts)
     clock, compute, finals, partial_times, final_times = 0.0, 0.0, [], [], []
-    blocks = [audio[i: i + BLOCK] for i in range(0, len(audio), BLOCK)]
+    blocks = [audio[i : i + BLOCK] for i in range(0, len(audio), BLOCK)]
     for k, block in enumerate(blocks + [None]):
         arrival = min(len(audio), (k + 1) * BLOCK) / SAMPLE_RATE
         t0 = time.perf_counter()
@@ -53,8 +53,12 @@ def run_stream(rec, opts: StreamOptions, audio: np.ndarray) -> dict:
             (partial_times if e.type == "partial" else final_times).append(clock)
             if e.type == "final":
                 finals.append(e.text)
-    return {"text": " ".join(t for t in finals if t), "compute": compute, "final_times": final_times,
-            "partial_intervals": list(np.diff(partial_times))}
+    return {
+        "text": " ".join(t for t in finals if t),
+        "compute": compute,
+        "final_times": final_times,
+        "partial_intervals": list(np.diff(partial_times)),
+    }
 
 
 def pct(x: list[float], q: float) -> float:
@@ -78,14 +82,18 @@ def main() -> None:
 
     offline = load_model(args.offline_model)
     t0 = time.perf_counter()
-    hyps = [offline.transcribe(a).text for a in audios]
+    hyps = [offline.transcribe(a, sample_rate=16000).text for a in audios]
     off_time = time.perf_counter() - t0
     off_wer = wer(refs, hyps)
     print(f"{len(utts)} utterances, {total / 60:.1f} min, 1 thread")
-    print(f"{'set-up':<42} {'look-ahead':>10} {'WER':>6} {'CER':>6} {'×offl':>6} {'final p50/p95 ms':>17} "
-          f"{'partial p50/p95 ms':>19} {'streams/core':>12}")
-    print(f"{'offline BiLSTM, greedy (default.pt)':<42} {'whole utt':>10} {off_wer:6.1f} {cer(refs, hyps):6.1f} "
-          f"{1.0:6.2f} {'-':>17} {'-':>19} {total / off_time:12.1f}")
+    print(
+        f"{'set-up':<42} {'look-ahead':>10} {'WER':>6} {'CER':>6} {'×offl':>6} {'final p50/p95 ms':>17} "
+        f"{'partial p50/p95 ms':>19} {'streams/core':>12}"
+    )
+    print(
+        f"{'offline BiLSTM, greedy (default.pt)':<42} {'whole utt':>10} {off_wer:6.1f} {cer(refs, hyps):6.1f} "
+        f"{1.0:6.2f} {'-':>17} {'-':>19} {total / off_time:12.1f}"
+    )
 
     setups = [("unidirectional LSTM (stream.pt)", args.stream_model, 0.0)]
     setups += [("LC-BLSTM of default.pt", args.offline_model, float(r)) for r in args.right_contexts.split(",") if r]
@@ -104,9 +112,11 @@ def main() -> None:
             intervals += r["partial_intervals"]
         w = wer(refs, hyps)
         look = f"{0.16 + right:.2f} s" if right else "0.16 s"
-        print(f"{name:<42} {look:>10} {w:6.1f} {cer(refs, hyps):6.1f} {w / off_wer:6.2f} "
-              f"{pct(latencies, 50):8.0f}/{pct(latencies, 95):<8.0f} {pct(intervals, 50):9.0f}/{pct(intervals, 95):<9.0f}"
-              f" {total / compute:12.1f}")
+        print(
+            f"{name:<42} {look:>10} {w:6.1f} {cer(refs, hyps):6.1f} {w / off_wer:6.2f} "
+            f"{pct(latencies, 50):8.0f}/{pct(latencies, 95):<8.0f} {pct(intervals, 50):9.0f}/{pct(intervals, 95):<9.0f}"
+            f" {total / compute:12.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -53,8 +53,9 @@ def naive_loop(utts, cfg, steps: int, batch_size: int, threads: int) -> float:
         feats, lens = logmel(batch["wav"], batch["wav_lens"])
         y, _ = rnn(feats)
         lp = out(y).log_softmax(-1)
-        loss = nn.functional.ctc_loss(lp.transpose(0, 1), batch["targets"], lens, batch["target_lens"],
-                                      zero_infinity=True)
+        loss = nn.functional.ctc_loss(
+            lp.transpose(0, 1), batch["targets"], lens, batch["target_lens"], zero_infinity=True
+        )
         opt.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(params, 5.0)
@@ -71,7 +72,7 @@ def matmul_peak(threads: int, dtype: torch.dtype, n: int = 2048, reps: int = 10)
     t0 = time.perf_counter()
     for _ in range(reps):
         a @ b
-    return 2 * n ** 3 * reps / (time.perf_counter() - t0) / 1e9
+    return 2 * n**3 * reps / (time.perf_counter() - t0) / 1e9
 
 
 def model_gflop_per_audio_second(cfg, vocab: int = 29) -> float:
@@ -97,8 +98,16 @@ def main() -> None:
     p.add_argument("--naive-steps", type=int, default=5, help="the naive loop is slow: fewer steps (after 2 warm-up)")
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
-    cfg = load_config(args.config, [f"train.threads={args.threads}", f"train.max_steps={args.steps}",
-                                    "train.valid_every=100000", "train.save_every=100000", "train.log_every=5"])
+    cfg = load_config(
+        args.config,
+        [
+            f"train.threads={args.threads}",
+            f"train.max_steps={args.steps}",
+            "train.valid_every=100000",
+            "train.save_every=100000",
+            "train.log_every=5",
+        ],
+    )
     utts = [u for u in read_manifest(args.manifest) if u.duration <= cfg.train.max_duration]
     mean_dur = sum(u.duration for u in utts) / len(utts)
     with tempfile.TemporaryDirectory() as tmp:
@@ -109,9 +118,11 @@ def main() -> None:
     ours = [h for h in logs if h.get("kind") == "train"][-1]["audio_per_s"]
     batch_size = max(1, round(cfg.train.max_batch_seconds / mean_dur))
     naive = naive_loop(utts, cfg, args.naive_steps, batch_size, args.threads)
-    print(f"model {cfg.model.layers} x {cfg.model.hidden} {'Bi' if cfg.model.bidirectional else ''}"
-          f"{cfg.model.rnn_type.upper()}, {args.threads} threads, {args.steps} steps (naive: {args.naive_steps}), batches of "
-          f"~{cfg.train.max_batch_seconds:g} s")
+    print(
+        f"model {cfg.model.layers} x {cfg.model.hidden} {'Bi' if cfg.model.bidirectional else ''}"
+        f"{cfg.model.rnn_type.upper()}, {args.threads} threads, {args.steps} steps (naive: {args.naive_steps}), batches of "
+        f"~{cfg.train.max_batch_seconds:g} s"
+    )
     print(f"{'loop':<52} {'audio s/s':>10}")
     print(f"{'naive (unsorted, padded, 100 fps, fp32)':<52} {naive:10.1f}")
     print(f"{'asr train (' + args.config + ', amp ' + cfg.train.amp + ')':<52} {ours:10.1f}")
@@ -119,8 +130,10 @@ def main() -> None:
     need = model_gflop_per_audio_second(cfg)
     for dtype in (torch.float32, torch.bfloat16):
         peak = matmul_peak(args.threads, dtype)
-        print(f"matmul peak {str(dtype).split('.')[-1]:<8} {peak:7.1f} GFLOP/s; asr train uses {need * ours:6.1f} "
-              f"GFLOP/s ({need:.2f} GFLOP per audio second) = {100 * need * ours / peak:.0f}% of it")
+        print(
+            f"matmul peak {str(dtype).split('.')[-1]:<8} {peak:7.1f} GFLOP/s; asr train uses {need * ours:6.1f} "
+            f"GFLOP/s ({need:.2f} GFLOP per audio second) = {100 * need * ours / peak:.0f}% of it"
+        )
 
 
 if __name__ == "__main__":

@@ -104,14 +104,21 @@ def main() -> None:
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--model", default=None, help="checkpoint (default: the bundled model)")
     p.add_argument("--work", default="exp/bench_transcribe")
-    p.add_argument("--long-repeats", type=int, default=6,
-                   help="also run asr (1 thread) on the recording repeated this many times, for peak RSS (0: skip)")
+    p.add_argument(
+        "--long-repeats",
+        type=int,
+        default=6,
+        help="also run asr (1 thread) on the recording repeated this many times, for peak RSS (0: skip)",
+    )
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
         kind, path, *rest = args.child
-        out = child_asr(path, int(rest[0]), rest[1] if len(rest) > 1 else None) if kind == "asr" \
+        out = (
+            child_asr(path, int(rest[0]), rest[1] if len(rest) > 1 else None)
+            if kind == "asr"
             else child_pocketsphinx(path)
+        )
         out["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(out))
         return
@@ -145,9 +152,11 @@ def main() -> None:
         print(f"{name:<22} {rtf:7.4f} {r['max_rss_mb']:8.0f} MB {wer([ref], [r['text']]):6.1f}%")
     if long_row is not None and "error" not in long_row:
         minutes = duration * args.long_repeats / 60
-        print(f"asr (1 thread) on {minutes:.0f} min: RTF {long_row['seconds'] / (duration * args.long_repeats):.4f}, "
-              f"peak RSS {long_row['max_rss_mb']:.0f} MB (vs {dict(rows)['asr (1 thread)'].get('max_rss_mb', 0):.0f} MB "
-              f"on {duration / 60:.0f} min)")
+        print(
+            f"asr (1 thread) on {minutes:.0f} min: RTF {long_row['seconds'] / (duration * args.long_repeats):.4f}, "
+            f"peak RSS {long_row['max_rss_mb']:.0f} MB (vs {dict(rows)['asr (1 thread)'].get('max_rss_mb', 0):.0f} MB "
+            f"on {duration / 60:.0f} min)"
+        )
     ps = dict(rows).get("pocketsphinx", {})
     if "seconds" in ps:
         ours = dict(rows)["asr (1 thread)"]

@@ -64,7 +64,7 @@ def main() -> None:
 
     channels = {"as recorded": lambda x: x, "high-pass 200 Hz + 1.5-3.5 kHz boost": george_like}
     for spk in args.speakers:
-        utts = [r for r in rows if r["speaker"] == spk][:args.num]
+        utts = [r for r in rows if r["speaker"] == spk][: args.num]
         for name, channel in channels.items():
             hyps = []
             for r in utts:

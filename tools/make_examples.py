@@ -15,8 +15,12 @@ import soundfile as sf
 from asr.audio import SAMPLE_RATE
 from asr.synth import Voice, split_sentences, synthesize
 
-VOICES = [Voice("flite", "rms"), Voice("espeak", "en-us+linda"), Voice("espeak", "en-gb-x-rp+quincy"),
-          Voice("espeak", "en-029+Mike")]
+VOICES = [
+    Voice("flite", "rms"),
+    Voice("espeak", "en-us+linda"),
+    Voice("espeak", "en-gb-x-rp+quincy"),
+    Voice("espeak", "en-029+Mike"),
+]
 
 
 def main() -> None:
@@ -36,14 +40,21 @@ def main() -> None:
         audio = synthesize(text, voice)
         name = f"tts_{i}_{voice.engine}_{voice.name.replace('+', '_')}.flac"
         sf.write(out / name, audio, SAMPLE_RATE)
-        rows.append({"id": name.rsplit(".", 1)[0], "audio": name, "duration": round(len(audio) / SAMPLE_RATE, 3),
-                     "text": text})
+        rows.append(
+            {"id": name.rsplit(".", 1)[0], "audio": name, "duration": round(len(audio) / SAMPLE_RATE, 3), "text": text}
+        )
     if args.fsdd:
         src = Path(args.fsdd) / "recordings" / "7_george_3.wav"
         shutil.copy(src, out / "fsdd_7_george_3.wav")
         info = sf.info(src)
-        rows.append({"id": "fsdd_7_george_3", "audio": "fsdd_7_george_3.wav",
-                     "duration": round(info.frames / info.samplerate, 3), "text": "seven"})
+        rows.append(
+            {
+                "id": "fsdd_7_george_3",
+                "audio": "fsdd_7_george_3.wav",
+                "duration": round(info.frames / info.samplerate, 3),
+                "text": "seven",
+            }
+        )
     (out / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
 
 

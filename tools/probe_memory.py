@@ -25,8 +25,8 @@ from asr.text import CharTokenizer
 
 def peak_gb(device: torch.device) -> float:
     if device.type == "cuda":
-        return torch.cuda.max_memory_allocated(device) / 2 ** 30
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
+        return torch.cuda.max_memory_allocated(device) / 2**30
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
 def main() -> None:
@@ -43,18 +43,21 @@ def main() -> None:
     if args.budget_gb:
         budget = args.budget_gb
     elif device.type == "cuda":
-        budget = 0.9 * torch.cuda.get_device_properties(device).total_memory / 2 ** 30
+        budget = 0.9 * torch.cuda.get_device_properties(device).total_memory / 2**30
     else:
-        budget = 0.7 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
+        budget = 0.7 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     tok = CharTokenizer()
-    utts = sorted((u for u in read_manifest(args.manifest) if u.duration <= cfg.train.max_duration),
-                  key=lambda u: -u.duration)
+    utts = sorted(
+        (u for u in read_manifest(args.manifest) if u.duration <= cfg.train.max_duration), key=lambda u: -u.duration
+    )
     ds = AsrDataset(utts, tok)
     model = build_model(cfg, len(tok)).to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     use_amp = cfg.train.amp == "bf16" or (cfg.train.amp == "auto" and device.type == "cuda")
-    print(f"{cfg.model.layers} x {cfg.model.hidden} {cfg.model.rnn_type}, amp {'bf16' if use_amp else 'off'}, "
-          f"{device}, budget {budget:.1f} GB; longest utterance {utts[0].duration:.1f} s")
+    print(
+        f"{cfg.model.layers} x {cfg.model.hidden} {cfg.model.rnn_type}, amp {'bf16' if use_amp else 'off'}, "
+        f"{device}, budget {budget:.1f} GB; longest utterance {utts[0].duration:.1f} s"
+    )
     print(f"{'batch s':>8} {'utts':>5} {'padded s':>9} {'peak GB':>8}")
     best = None
     for secs in (float(s) for s in args.seconds.split(",")):
@@ -67,8 +70,13 @@ def main() -> None:
         try:
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
                 lp, lens = model(batch["wav"].to(device), batch["wav_lens"].to(device))
-            loss = torch.nn.functional.ctc_loss(lp.float().transpose(0, 1), batch["targets"].to(device), lens,
-                                                batch["target_lens"].to(device), zero_infinity=True)
+            loss = torch.nn.functional.ctc_loss(
+                lp.float().transpose(0, 1),
+                batch["targets"].to(device),
+                lens,
+                batch["target_lens"].to(device),
+                zero_infinity=True,
+            )
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

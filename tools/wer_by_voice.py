@@ -25,8 +25,10 @@ def main() -> None:
     for line in Path(args.voices).read_text().splitlines():
         spk, engine, name = line.split("\t")
         voices[spk] = (engine, name)
-    groups: dict[str, dict[str, tuple[list[str], list[str]]]] = {"variant": defaultdict(lambda: ([], [])),
-                                                                  "accent": defaultdict(lambda: ([], []))}
+    groups: dict[str, dict[str, tuple[list[str], list[str]]]] = {
+        "variant": defaultdict(lambda: ([], [])),
+        "accent": defaultdict(lambda: ([], [])),
+    }
     for line in Path(args.hyp).read_text().splitlines():
         r = json.loads(line)
         engine, name = voices[r["id"].split("-")[0]]

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The bundled default model: the previous default model fine-tuned on real speech (speaker-disjoint dev and test
+# held out) mixed with synthetic speech and FSDD, with simulated rooms, noise, band limits, levels and hum; then the
+# word 3-gram LM from book text, and decoding of the real and synthetic evaluation sets.
+#   recipes/real/run.sh --real ../shared/data/real --text ../shared/data/text/sentences.txt \
+#     --books ../shared/data/text/books.txt.xz --fsdd ../shared/data/fsdd --init-from exp/default_v9.pt
+# Every stage is idempotent, and stage 4 resumes a killed run from exp_dir/last.pt with the same command.
+cd "$(dirname "$0")/../.."
+recipe_opts="real text books fsdd init_from exp_dir config real_repeat synth_repeat num_synth seed workers lm_min_count
+  lm_weight word_score blend train_args"
+real=""                      # shared/data/real: folders holding manifest.jsonl (required)
+text=""                      # sentences for synthesis and the LM (required)
+books=""                     # more LM text (plain or .xz), optional
+fsdd=""                      # optional FSDD folder (george held out)
+init_from=""                 # checkpoint to fine-tune (the previous default model)
+exp_dir=exp/real
+config=conf/default.yaml
+real_repeat=2                # real training speech listed this many times per epoch
+synth_repeat=2               # ... and the synthetic sentences
+num_synth=2400               # synthetic sentences in the training voices, weighted to the natural-sounding engines
+seed=1
+workers=2
+lm_min_count=2               # n-grams (n >= 2) seen fewer times are pruned from the LM
+lm_weight=1.5                # decoding with the LM (tuned on 300 real dev utterances)
+word_score=1
+blend=0.7                    # default.pt = blend x fine-tuned + (1 - blend) x --init-from
+train_args=""                # extra section.key=value overrides for asr train
+source recipes/stages.sh
+[ -n "$real" ] && [ -n "$text" ] || { echo "$0: --real and --text are required" >&2; exit 2; }
+data=$exp_dir/data
+
+if run_stage 0 "real speech: normalised, speaker-disjoint train/dev/test manifests"; then
+  $ASR prepare --root "$real" --real-out-dir $data/real
+  stage_done 0
+fi
+
+if run_stage 1 "synthesise training sentences and the held-out synthetic test sets"; then
+  $ASR synth --text "$text" --out-dir $data/corpus --split test --voices eval --num-utts 600 --max-sentences 2 \
+    --seed $((seed + 101)) --workers $workers
+  $ASR synth --text "$text" --out-dir $data/corpus --split test_natural --voices eval --engines flite,festival,mbrola,pico \
+    --num-utts 200 --max-sentences 2 --seed $((seed + 102)) --workers $workers
+  $ASR synth --text "$text" --out-dir $data/corpus --split train2 --voices train \
+    --engines espeak,flite,festival,mbrola,pico,piper --engine-share flite=0.2,festival=0.2,mbrola=0.2,pico=0.1,piper=0.1 \
+    --num-utts $num_synth --max-sentences 2 --noise-prob 0.3 --seed $((seed + 6)) --workers $workers
+  stage_done 1
+fi
+
+if run_stage 2 "manifests of the synthetic sets and FSDD"; then
+  for s in train2 test test_natural; do $ASR prepare --root $data/corpus --split $s --out $data/$s.jsonl; done
+  [ -z "$fsdd" ] || $ASR prepare --root "$fsdd" --fsdd-out-dir $data/fsdd --test-speakers george
+  stage_done 2
+fi
+
+if run_stage 3 "word 3-gram LM and lexicon from the sentences and the book text (held-out sentences excluded)"; then
+  $ASR lm --text "$text" $books --exclude-held-out --order 3 --min-count $lm_min_count --max-vocab 100000 \
+    --out-dir $data/lm
+  # The bundled form: a KenLM trie with 8-bit quantised probabilities and back-offs (smaller, loads at once).
+  bash tools/build_kenlm.sh $data/lm/bin
+  $data/lm/bin/build_binary -q 8 -b 8 trie $data/lm/lm.arpa $data/lm/lm.bin
+  stage_done 3
+fi
+
+if run_stage 4 "train"; then
+  [ -n "$init_from" ] || { echo "$0: --init-from is required for training" >&2; exit 2; }
+  extra=""
+  for _ in $(seq "$real_repeat"); do extra="$extra $data/real/train.jsonl"; done
+  for _ in $(seq 2 "$synth_repeat"); do extra="$extra $data/train2.jsonl"; done
+  [ -z "$fsdd" ] || extra="$extra $data/fsdd/train.jsonl"
+  $ASR train --config $config --train $data/train2.jsonl $extra --valid $data/real/dev.jsonl --exp-dir $exp_dir \
+    train.init_from=$init_from $train_args
+  # The shipped model: the fine-tuned weights pulled back towards the starting model (synthetic voices regress less),
+  # stored with int8 weight matrices.
+  $ASR export --model $exp_dir/best.pt --blend $init_from $blend --int8-weights --out $exp_dir/default.pt \
+    --info recipe=recipes/real/run.sh
+  stage_done 4
+fi
+
+if run_stage 5 "decode: real dev and held-out digits, synthetic test sets, FSDD george (greedy, beam + LM)"; then
+  sets="real_dev=$data/real/dev.jsonl real_dev_numbers=$data/real/dev_alphanumeric_numbers.jsonl"
+  sets="$sets test=$data/test.jsonl test_natural=$data/test_natural.jsonl"
+  [ -z "$fsdd" ] || sets="$sets fsdd_george=$data/fsdd/test.jsonl"
+  for item in $sets; do
+    set=${item%%=*} manifest=${item#*=}
+    $ASR evaluate --model $exp_dir/default.pt --manifest "$manifest" --out $exp_dir/decode/${set}_greedy | tail -n 1
+    $ASR evaluate --model $exp_dir/default.pt --manifest "$manifest" --out $exp_dir/decode/${set}_beam+lm \
+      --lm $data/lm/lm.bin --lexicon $data/lm/lexicon.txt --lm-weight $lm_weight --word-score $word_score | tail -n 1
+  done
+  stage_done 5
+fi
+
+if run_stage 6 "score"; then
+  $ASR report --exp-dir $exp_dir
+  stage_done 6
+fi
