@@ -131,8 +131,9 @@ class Recognizer:
         self.frame_shift = self.model.frame_shift
 
     @torch.no_grad()
-    def _decode_segments(self, segs: list[Segment]) -> list[tuple[Hypothesis, list[Word]]]:
-        audio = [normalize_level(s.audio) for s in segs]  # the high-pass ran before the VAD (transcribe_many)
+    def _decode_segments(self, segs: list[Segment], level: bool = True) -> list[tuple[Hypothesis, list[Word]]]:
+        # the high-pass ran before the VAD (transcribe_many)
+        audio = [normalize_level(s.audio) if level else s.audio for s in segs]
         lens = torch.tensor([len(a) for a in audio])
         wav = torch.nn.utils.rnn.pad_sequence([torch.from_numpy(a) for a in audio], batch_first=True)
         log_probs, out_lens = self.model(wav.to(self.device), lens.to(self.device))
@@ -189,10 +190,13 @@ class Recognizer:
         vad: VadOptions = VadOptions(),
         progress: Callable[[float], None] | None = None,
         sample_rate: int | None = None,
+        level: bool = True,
     ) -> Result:
         """Transcribe a file (any length, any format and rate), or a (N,) or (N, channels) array of samples.
 
         An array needs its ``sample_rate`` (it is resampled to 16 kHz and mixed to mono); a file knows its own.
+        ``level=False`` skips the per-segment level normalisation (what live streaming does, which cannot know an
+        utterance's level before it ends).
 
         Raises:
             AudioError: the file cannot be read.
@@ -205,7 +209,7 @@ class Recognizer:
             if sample_rate is None:
                 raise UsageError("an array needs its sample_rate, e.g. transcribe(samples, sample_rate=16000)")
             audio = as_model_input(audio, sample_rate)
-        ((_, result),) = self.transcribe_many([audio], batch_size, vad, progress)
+        ((_, result),) = self.transcribe_many([audio], batch_size, vad, progress, level)
         if isinstance(result, Exception):
             raise result
         return result
@@ -222,6 +226,7 @@ class Recognizer:
         batch_size: int = 8,
         vad: VadOptions = VadOptions(),
         progress: Callable[[float], None] | None = None,
+        level: bool = True,
     ) -> Iterator[tuple[str | Path | np.ndarray, Result | AudioError]]:
         """Transcribe inputs in order, batching segments across inputs (many short files decode together).
 
@@ -234,7 +239,7 @@ class Recognizer:
 
         def flush() -> None:
             if batch:
-                for (state, seg), (hyp, ws) in zip(batch, self._decode_segments([s for _, s in batch])):
+                for (state, seg), (hyp, ws) in zip(batch, self._decode_segments([s for _, s in batch], level)):
                     if hyp.text:
                         state["segments"].append(SegmentText(round(seg.start, 3), round(seg.end, 3), hyp.text))
                         state["words"].extend(ws)

@@ -79,7 +79,8 @@ def test_stream_equals_transcribe_for_the_unidirectional_model(three_utterances)
     path, _ = three_utterances
     assert DEFAULT_STREAM_MODEL.is_file()
     streamed = run_asr("stream", path).stdout.strip().splitlines()
-    offline = run_asr("transcribe", path, "--model", DEFAULT_STREAM_MODEL).stdout.strip()
+    # live streaming has the high-pass but no level normalisation (an utterance's level is known only at its end)
+    offline = load_model(DEFAULT_STREAM_MODEL).transcribe(path, level=False).text
     assert len(streamed) == 3
     assert " ".join(streamed) == offline
     assert len(offline.split()) >= 8
