@@ -26,7 +26,7 @@ def _numpy_globals() -> list:
     array and its dtype); allowed on load, nothing else."""
     import numpy as np
 
-    multiarray = getattr(np, "_core", np.core).multiarray
+    multiarray = (np._core if hasattr(np, "_core") else np.core).multiarray
     return [multiarray._reconstruct, np.ndarray, np.dtype, type(np.dtype(np.uint32))]
 
 

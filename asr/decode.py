@@ -233,8 +233,6 @@ def respell_lexicon(src: str | Path, dst: str | Path, tokenizer: CharTokenizer) 
 
 def make_decoder(tokenizer: CharTokenizer, opts: DecodeOptions):
     """A callable ``(log_probs (B, T, V), lens (B,)) → list[Hypothesis]`` for ``opts.decoder``."""
-    if opts.decoder == "greedy":
+    if opts.decoder == "greedy":  # DecodeOptions allows only "greedy" and "beam"
         return lambda lp, lens: greedy_search(lp, lens, tokenizer)
-    if opts.decoder == "beam":
-        return BeamSearchDecoder(tokenizer, opts)
-    raise UsageError(f"unknown decoder '{opts.decoder}' (greedy or beam)")
+    return BeamSearchDecoder(tokenizer, opts)

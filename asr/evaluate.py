@@ -84,13 +84,18 @@ def evaluate(
     utts = read_manifest(manifest)
     decoder = make_decoder(tokenizer, opts)
     hyps, _ = infer(model, utts, tokenizer, decoder, device, max_batch_seconds)
+    return write_decoded(out_dir, [u.id for u in utts], [u.text for u in utts], [h.text for h in hyps])
+
+
+def write_decoded(out_dir: str | Path, ids: list[str], refs: list[str], hyps: list[str]) -> EvalResult:
+    """Write ``out_dir/hyp.jsonl`` (id, ref, hyp per line) and ``out_dir/errors.txt``; return the scores."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "hyp.jsonl", "w") as f:
-        for u, h in zip(utts, hyps):
-            f.write(json.dumps({"id": u.id, "ref": u.text, "hyp": h.text}) + "\n")
-    w, c = write_error_report(out / "errors.txt", [u.id for u in utts], [u.text for u in utts], [h.text for h in hyps])
-    return EvalResult(w, c, len(utts))
+        for i, r, h in zip(ids, refs, hyps):
+            f.write(json.dumps({"id": i, "ref": r, "hyp": h}) + "\n")
+    w, c = write_error_report(out / "errors.txt", ids, refs, hyps)
+    return EvalResult(w, c, len(ids))
 
 
 def write_results(exp_dir: str | Path, out: str | Path | None = None) -> Path:

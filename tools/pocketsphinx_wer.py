@@ -10,8 +10,6 @@ pocketsphinx (``pip install -e '.[bench]'``) decodes each utterance whole with t
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
 import numpy as np
 
@@ -25,7 +23,7 @@ def main() -> None:
 
     from asr.audio import load_audio
     from asr.data import read_manifest
-    from asr.metrics import cer, wer, write_error_report
+    from asr.evaluate import write_decoded
     from asr.text import normalize_text
 
     utts = read_manifest(args.manifest)
@@ -39,13 +37,8 @@ def main() -> None:
         hyp = dec.hyp()
         refs.append(normalize_text(u.text))
         hyps.append(normalize_text(hyp.hypstr if hyp is not None else ""))
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "hyp.jsonl").write_text(
-        "".join(json.dumps({"id": u.id, "ref": r, "hyp": h}) + "\n" for u, r, h in zip(utts, refs, hyps))
-    )
-    write_error_report(out / "errors.txt", [u.id for u in utts], refs, hyps)
-    print(f"WER {wer(refs, hyps):.2f}% CER {cer(refs, hyps):.2f}% ({len(utts)} utterances)")
+    result = write_decoded(args.out, [u.id for u in utts], refs, hyps)
+    print(result.summary())
 
 
 if __name__ == "__main__":
