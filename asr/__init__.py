@@ -3,17 +3,34 @@
     import asr
     model = asr.load_model()          # the bundled default model, or asr.load_model("exp/best.pt")
     print(model.transcribe("clip.wav").text)
+    model.transcribe("call.wav", decode=asr.DecodeOptions("beam", hotwords=(("grafana", 3.0),)))
 
 Importing the package loads nothing heavy and changes no global state; submodules import on first use.
 """
 
 __version__ = "0.1.0"
-__all__ = ["load_model", "Recognizer", "Result", "__version__"]
+
+_EXPORTS = {
+    "load_model": "transcribe",
+    "available_models": "transcribe",
+    "Recognizer": "transcribe",
+    "Result": "transcribe",
+    "SegmentText": "transcribe",
+    "Word": "transcribe",
+    "DecodeOptions": "options",
+    "TranscribeOptions": "options",
+    "StreamOptions": "options",
+    "ServerOptions": "options",
+    "VadOptions": "vad",
+    "Event": "streaming",
+    "AsrError": "errors",
+}
+__all__ = [*_EXPORTS, "__version__"]
 
 
 def __getattr__(name: str):
-    if name in ("load_model", "Recognizer", "Result"):
-        from . import transcribe
+    if name in _EXPORTS:
+        import importlib
 
-        return getattr(transcribe, name)
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
     raise AttributeError(f"module 'asr' has no attribute {name!r}")

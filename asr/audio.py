@@ -1,7 +1,7 @@
 """Audio input: any common file → 16 kHz mono float32.
 
 soundfile (libsndfile) reads wav/flac/ogg/mp3 and most PCM variants; librosa (audioread) is the fallback for what
-libsndfile cannot open. Resampling uses ``torchaudio.functional.resample``.
+libsndfile cannot open. All resampling (files, arrays, training's speed and band changes, streaming) is soxr's.
 """
 
 from __future__ import annotations
@@ -33,11 +33,9 @@ def resample(audio: np.ndarray, orig_sr: int, target_sr: int = SAMPLE_RATE) -> n
     """
     if orig_sr == target_sr:
         return audio.astype(np.float32, copy=False)
-    import torch
-    import torchaudio.functional as AF
+    import soxr
 
-    out = AF.resample(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)), orig_sr, target_sr)
-    return out.numpy()
+    return soxr.resample(np.ascontiguousarray(audio, dtype=np.float32), orig_sr, target_sr).astype(np.float32)
 
 
 def as_model_input(samples, sample_rate: int) -> np.ndarray:

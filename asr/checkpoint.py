@@ -12,7 +12,7 @@ import torch
 from .config import config_from_dict, config_to_dict
 from .errors import AsrError, UsageError
 from .model import CTCModel, build_model
-from .text import CharTokenizer, tokenizer_from_state
+from .text import Tokenizer, tokenizer_from_state
 
 FORMAT_VERSION = 1
 
@@ -42,7 +42,7 @@ def save_atomic(obj: Any, path: str | Path) -> None:
     os.replace(tmp, path)
 
 
-def model_state(model: CTCModel, cfg, tokenizer: CharTokenizer) -> dict:
+def model_state(model: CTCModel, cfg, tokenizer: Tokenizer) -> dict:
     """The inference part of a checkpoint (weights incl. CMVN buffers, config, tokenizer)."""
     raw = getattr(model, "module", model)  # DDP
     raw = getattr(raw, "_orig_mod", raw)  # torch.compile
@@ -93,7 +93,7 @@ def _stored_matrices(weights: dict[str, torch.Tensor]) -> list[str]:
     ]
 
 
-def load_checkpoint_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[CTCModel, CharTokenizer, Any]:
+def load_checkpoint_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[CTCModel, Tokenizer, Any]:
     """Rebuild the model from a checkpoint alone. Returns (model in eval mode, tokenizer, config)."""
     ckpt = read_checkpoint(path)
     cfg = config_from_dict(ckpt["config"])

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .errors import AsrError, UsageError
-from .options import TranscribeOptions
+from .options import CMVN_MAX_UTTS, DecodeOptions, ServerOptions, StreamOptions, TranscribeOptions
 
 EXAMPLES = {
     "train": "asr train --config conf/tiny.yaml --train data/train.jsonl --valid data/dev.jsonl --exp-dir exp/tiny "
@@ -55,14 +55,16 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("overrides", nargs="*", metavar="section.key=value", help="config overrides, applied last")
 
     e = add("evaluate", "Decode a manifest, write hyp.jsonl and errors.txt, print WER/CER.")
-    e.add_argument("--model", help="checkpoint (default: the bundled model)")
+    e.add_argument("--model", help="checkpoint, or a bundled model's name (default: the bundled model, 'default')")
     e.add_argument("--manifest", required=True)
     e.add_argument("--out", required=True, help="output folder")
+    e.add_argument("--batch-size", type=int, default=16, help="utterances decoded together (sorted by length)")
+    e.add_argument("--threads", type=int, default=None, help="CPU threads (default: half the cores, at least 1)")
     _decode_args(e)
 
     r = add("transcribe", "Transcribe audio files, folders or stdin (-): text, JSON with word times, SRT, VTT.")
     r.add_argument("inputs", nargs="+", metavar="INPUT", help="audio files, folders (searched recursively), or -")
-    r.add_argument("--model", help="checkpoint (default: the bundled model)")
+    r.add_argument("--model", help="checkpoint, or a bundled model's name (default: the bundled model, 'default')")
     r.add_argument("--glob", default=None, help="file pattern inside folders (default: common audio extensions)")
     r.add_argument("--format", choices=["txt", "json", "srt", "vtt", "all"], default="txt")
     r.add_argument(
@@ -95,11 +97,18 @@ def _parser() -> argparse.ArgumentParser:
     _stream_args(st)
 
     sv = add("serve", "WebSocket server (/ws) and a web page (/) for live transcription from the browser microphone.")
-    sv.add_argument("--host", default="127.0.0.1", help="interface to bind (default: localhost only)")
-    sv.add_argument("--port", type=int, default=8765, help="0 picks a free port")
-    sv.add_argument("--max-sessions", type=int, default=32)
-    sv.add_argument("--max-frame-bytes", type=int, default=1 << 20)
-    sv.add_argument("--idle-timeout", type=float, default=30.0, help="seconds without a message before closing")
+    sv.add_argument(
+        "--host", default=_default(ServerOptions, "host"), help="interface to bind (default: localhost only)"
+    )
+    sv.add_argument("--port", type=int, default=_default(ServerOptions, "port"), help="0 picks a free port")
+    sv.add_argument("--max-sessions", type=int, default=_default(ServerOptions, "max_sessions"))
+    sv.add_argument("--max-frame-bytes", type=int, default=_default(ServerOptions, "max_frame_bytes"))
+    sv.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=_default(ServerOptions, "idle_timeout"),
+        help="seconds without a message before closing",
+    )
     _stream_args(sv)
 
     ex = add("export", "Write the inference part of a checkpoint (weights, config, tokenizer, CMVN), or TorchScript.")
@@ -165,7 +174,7 @@ def _parser() -> argparse.ArgumentParser:
     cm = add("cmvn", "Compute global CMVN statistics over a manifest (used by train.cmvn=PATH).")
     cm.add_argument("--manifest", required=True, nargs="+")
     cm.add_argument("--out", required=True)
-    cm.add_argument("--max-utts", type=int, default=2000, help="random sample size")
+    cm.add_argument("--max-utts", type=int, default=CMVN_MAX_UTTS, help="random sample size")
 
     s = add("synth", "Synthesise a speech corpus in LibriSpeech layout with offline TTS engines.")
     s.add_argument("--text", required=True, help="sentences, one per line")
@@ -226,7 +235,7 @@ def _decode_args(p: argparse.ArgumentParser) -> None:
         "--beam-size/--lm/--lexicon/--hotwords is given",
     )
     p.add_argument("--no-lm", action="store_true", help="the bundled model without the bundled LM")
-    p.add_argument("--beam-size", type=int, default=None)
+    p.add_argument("--beam-size", type=int, default=None, help=f"default {_default(DecodeOptions, 'beam_size')}")
     p.add_argument("--lm", help="ARPA (or KenLM binary) word LM; needs --lexicon")
     p.add_argument("--lexicon", help="lexicon file (asr lm writes one)")
     p.add_argument("--lm-weight", type=float, default=None)
@@ -241,27 +250,40 @@ def _decode_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hotword-boost", type=float, default=2.0, help="BOOST of hotwords given without one")
     p.add_argument("--int8", action="store_true", help="int8-quantised RNN and linear layers (faster on CPU)")
     p.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N")
+    p.add_argument(
+        "--no-vad", action="store_true", help="decode each input whole, without cutting it at pauses (short clips)"
+    )
 
 
 def _stream_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="checkpoint (default: the bundled streaming model)")
-    p.add_argument("--chunk", type=float, default=0.16, help="seconds of audio per step and between partials")
     p.add_argument(
-        "--right-context", type=float, default=0.32, help="look-ahead in seconds for bidirectional models (LC-BLSTM)"
+        "--chunk",
+        type=float,
+        default=_default(StreamOptions, "chunk"),
+        help="seconds of audio per step and between partials",
     )
-    p.add_argument("--endpoint", type=float, default=0.2, help="seconds of non-speech that end an utterance")
+    p.add_argument(
+        "--right-context",
+        type=float,
+        default=_default(StreamOptions, "right_context"),
+        help="look-ahead in seconds for bidirectional models (LC-BLSTM)",
+    )
+    p.add_argument(
+        "--endpoint",
+        type=float,
+        default=_default(StreamOptions, "min_gap"),
+        help="seconds of non-speech that end an utterance",
+    )
     p.add_argument("--threads", type=int, default=1, help="CPU threads for the model")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     p.add_argument("--int8", action="store_true", help="int8-quantised RNN and linear layers (faster on CPU)")
 
 
 def _stream_setup(args: argparse.Namespace):
-    from .streaming import StreamOptions
     from .transcribe import load_model
 
     opts = StreamOptions(chunk=args.chunk, right_context=args.right_context, min_gap=args.endpoint)
-    if not 0.01 <= opts.chunk <= 5 or opts.right_context < 0 or opts.min_gap <= 0:
-        raise UsageError("--chunk must be 0.01-5 s, --right-context >= 0 and --endpoint > 0")
     rec = load_model(args.model, args.device, threads=args.threads, streaming=True, int8=args.int8)
     rec.stream(opts)  # fails now, not per session, if the model cannot stream
     return rec, opts
@@ -306,25 +328,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _decode_options(args: argparse.Namespace):
-    """Decoding options from the flags. The bundled model (no --model) decodes with the bundled LM by default."""
-    from .decode import DecodeOptions, default_decode_options
-    from .hotwords import parse_hotwords
+    from .decode import decode_options
+    from .transcribe import DEFAULT_MODEL, resolve_model
 
-    hotwords = parse_hotwords(args.hotwords, args.hotword_boost)
-    if hotwords and args.decoder == "greedy":
-        raise UsageError("--hotwords needs the beam search (drop --decoder greedy)")
-    if args.no_lm and (args.lm or args.lexicon):
-        raise UsageError("--no-lm contradicts --lm/--lexicon")
-    given = {
-        name: getattr(args, name)
-        for name in ("beam_size", "lm_weight", "word_score")
-        if getattr(args, name) is not None
-    }
-    if args.model is None and args.decoder != "greedy" and not (args.no_lm or args.lm or args.lexicon):
-        return default_decode_options(hotwords=hotwords, **given)
-    beam = args.decoder == "beam" or (args.decoder is None and (args.beam_size or args.lm or args.lexicon or hotwords))
-    return DecodeOptions(
-        decoder="beam" if beam else "greedy", lm=args.lm, lexicon=args.lexicon, hotwords=hotwords, **given
+    return decode_options(
+        bundled=resolve_model(args.model) == DEFAULT_MODEL,
+        decoder=args.decoder,
+        no_lm=args.no_lm,
+        lm=args.lm,
+        lexicon=args.lexicon,
+        hotwords=args.hotwords,
+        hotword_boost=args.hotword_boost,
+        beam_size=args.beam_size,
+        lm_weight=args.lm_weight,
+        word_score=args.word_score,
     )
 
 
@@ -341,17 +358,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .checkpoint import load_checkpoint_model
     from .evaluate import evaluate
-    from .transcribe import default_model_path
+    from .transcribe import load_model
+    from .vad import VadOptions
 
-    opts = _decode_options(args)
-    model, tokenizer, _ = load_checkpoint_model(args.model or default_model_path(), args.device)
-    if args.int8:
-        from .export import quantize_int8
-
-        model = quantize_int8(model)
-    result = evaluate(model, tokenizer, args.manifest, args.out, opts, args.device)
+    topts = TranscribeOptions(batch_size=args.batch_size, threads=args.threads)
+    rec = load_model(args.model, args.device, _decode_options(args), topts.threads, int8=args.int8)
+    result = evaluate(
+        rec, args.manifest, args.out, vad=None if args.no_vad else VadOptions(), batch_size=topts.batch_size
+    )
     print(f"hypotheses: {Path(args.out) / 'hyp.jsonl'}, alignments: {Path(args.out) / 'errors.txt'}")
     print(result.summary())
     return 0
@@ -386,6 +401,7 @@ def _transcribe_files(args: argparse.Namespace, rec, inputs, outputs: dict, form
 
     from .audio import audio_duration
     from .formats import WRITERS
+    from .vad import VadOptions
 
     files = inputs.files
     t0, total_audio = time.perf_counter(), 0.0
@@ -408,7 +424,8 @@ def _transcribe_files(args: argparse.Namespace, rec, inputs, outputs: dict, form
     else:
         bar = tqdm(total=len(files), unit="file", disable=len(files) < 2 or None, file=sys.stderr)
         progress = None
-    for path, result in rec.transcribe_many(files, topts.batch_size, progress=progress):
+    vad = None if args.no_vad else VadOptions()
+    for path, result in rec.transcribe_many(files, topts.batch_size, vad, progress=progress):
         if len(files) > 1:
             bar.update(1)
         if isinstance(result, Exception):
@@ -496,7 +513,7 @@ def cmd_lm(args: argparse.Namespace) -> int:
 
 
 def cmd_download(args: argparse.Namespace) -> int:
-    from .download import DEFAULT_LM_RESOURCES, OPENSLR, download_librispeech, download_lm_resources
+    from .corpus.download import DEFAULT_LM_RESOURCES, OPENSLR, download_librispeech, download_lm_resources
 
     base = args.base_url or OPENSLR
     root = download_librispeech(args.parts, args.dest, base_url=base)
@@ -523,25 +540,10 @@ def cmd_cmvn(args: argparse.Namespace) -> int:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    import numpy as np
+    from .corpus.synth import make_split, parse_engine_share, pick_sentences, select_voices
 
-    from .synth import list_voices, make_split, split_sentences
-
-    lines = [s.strip() for s in Path(args.text).read_text().splitlines() if s.strip()]
-    train_text, held_text = split_sentences(lines)
-    which = args.sentences or ("train" if args.voices == "train" else "held-out")
-    text = {"train": train_text, "held-out": held_text, "all": lines}[which]
-    voices = [v for v in list_voices(tuple(args.engines.split(","))) if v.is_eval == (args.voices == "eval")]
-    if args.max_voices:
-        pick = np.random.default_rng(args.seed).permutation(len(voices))[: args.max_voices]
-        voices = [voices[i] for i in sorted(pick)]
-    share = {}
-    for item in filter(None, args.engine_share.split(",")):
-        engine, _, frac = item.partition("=")
-        try:
-            share[engine.strip()] = float(frac)
-        except ValueError:
-            raise UsageError(f"--engine-share: expected ENGINE=FRACTION, got {item!r}") from None
+    text = pick_sentences(args.text, args.sentences or ("train" if args.voices == "train" else "held-out"))
+    voices = select_voices(args.engines.split(","), args.voices == "eval", args.max_voices, args.seed)
     n = make_split(
         args.out_dir,
         args.split,
@@ -552,17 +554,17 @@ def cmd_synth(args: argparse.Namespace) -> int:
         args.max_sentences,
         args.noise_prob,
         workers=args.workers,
-        engine_share=share or None,
+        engine_share=parse_engine_share(args.engine_share) or None,
     )
     print(f"{Path(args.out_dir) / args.split}: {n} utterances from {len(voices)} voices")
     return 0
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
-    from .prepare import prepare_fsdd, prepare_librispeech
+    from .corpus.prepare import prepare_fsdd, prepare_librispeech
 
     if args.real_out_dir:
-        from .prepare import prepare_real
+        from .corpus.prepare import prepare_real
 
         counts = prepare_real(args.root, args.real_out_dir)
         print(f"{args.real_out_dir}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))

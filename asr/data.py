@@ -21,7 +21,7 @@ import torch
 
 from .audio import SAMPLE_RATE, condition, load_audio, resample
 from .errors import AsrError
-from .text import CharTokenizer, normalize_text
+from .text import Tokenizer, normalize_text
 
 
 class ManifestError(AsrError, ValueError):
@@ -184,7 +184,7 @@ class AsrDataset(torch.utils.data.Dataset):
     def __init__(
         self,
         utts: list[Utterance],
-        tokenizer: CharTokenizer,
+        tokenizer: Tokenizer,
         speed_perturb: float = 0.0,
         narrowband_prob: float = 0.0,
         seed: int = 0,
@@ -307,6 +307,6 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def check_text(utts: list[Utterance], tokenizer: CharTokenizer) -> list[str]:
+def check_text(utts: list[Utterance], tokenizer: Tokenizer) -> list[str]:
     """Ids of utterances whose normalised text is empty (unusable as CTC targets)."""
     return [u.id for u in utts if not tokenizer.encode(u.text) or not normalize_text(u.text)]

@@ -9,41 +9,18 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-import numpy as np
 import torch
 
 from .errors import UsageError
 from .hotwords import CharBiasLM, WordBiasLM, lexicon_with_hotwords
-from .text import BLANK, SPACE, CharTokenizer, WordPieceTokenizer, lexicon_spelling, normalize_text
+from .options import DecodeOptions
+from .text import BLANK, SPACE, WORD_END, Tokenizer, WordPieceTokenizer, lexicon_line, lexicon_spelling, normalize_text
 
-FL_SPACE = "|"  # flashlight's word separator token
+__all__ = ["DecodeOptions", "Decoder", "Hypothesis", "make_decoder", "default_decode_options"]
 
-
-@dataclass(frozen=True)
-class DecodeOptions:
-    decoder: str = "greedy"  # "greedy" or "beam"
-    beam_size: int = 32  # hypotheses kept per frame
-    beam_size_token: int = 8  # tokens considered per frame (0 = all); 8 measured 3x faster than all, same WER
-    token_min_logp: float = -5.0  # lexicon-free search: tokens less likely than this in a frame are not tried
-    beam_threshold: float = 25.0  # prune hypotheses scoring this far below the best
-    lexicon: str | None = None  # lexicon file ("word w o r d |" per line; respelt for word pieces); needed by an LM
-    lm: str | None = None  # ARPA or KenLM binary word n-gram LM
-    lm_weight: float = 1.5  # LM score weight (tuning in docs/model_card.md)
-    word_score: float = 0.0  # insertion bonus per word
-    unk_score: float = float("-inf")  # score of out-of-lexicon words (lexicon mode)
-    hotwords: tuple[tuple[str, float], ...] = ()  # (word, bonus per character) pairs, see asr/hotwords.py
-    log_add: bool = True  # flashlight (lexicon, hotwords): merge equal-text hypotheses by log-sum-exp, not max
-
-    def __post_init__(self) -> None:
-        if self.decoder not in ("greedy", "beam"):
-            raise UsageError(f"unknown decoder '{self.decoder}' (greedy or beam)")
-        if self.beam_size < 1:
-            raise UsageError(f"beam size must be at least 1, got {self.beam_size}")
-        if self.beam_size_token < 0:
-            raise UsageError(f"beam_size_token must be 0 (all) or more, got {self.beam_size_token}")
-        if self.beam_threshold <= 0:
-            raise UsageError(f"beam threshold must be positive, got {self.beam_threshold}")
+FL_SPACE = WORD_END  # flashlight's word separator token
 
 
 ASSETS = Path(__file__).parent / "assets"
@@ -71,6 +48,33 @@ def default_decode_options(**overrides) -> DecodeOptions:
     return DecodeOptions(**(kw | overrides))
 
 
+def decode_options(
+    bundled: bool,
+    decoder: str | None = None,
+    no_lm: bool = False,
+    lm: str | None = None,
+    lexicon: str | None = None,
+    hotwords: list[str] = (),
+    hotword_boost: float = 2.0,
+    **given,
+) -> DecodeOptions:
+    """Decoding options from what a user asked for (the CLI's flags; ``given``: beam_size, lm_weight, word_score,
+    None when not given). The bundled model decodes with the bundled LM unless told otherwise; other models
+    greedily, or with beam search when a beam size, an LM, a lexicon or hotwords are given."""
+    from .hotwords import parse_hotwords
+
+    words = parse_hotwords(list(hotwords), hotword_boost)
+    if words and decoder == "greedy":
+        raise UsageError("--hotwords needs the beam search (drop --decoder greedy)")
+    if no_lm and (lm or lexicon):
+        raise UsageError("--no-lm contradicts --lm/--lexicon")
+    given = {k: v for k, v in given.items() if v is not None}
+    if bundled and decoder != "greedy" and not (no_lm or lm or lexicon):
+        return default_decode_options(hotwords=words, **given)
+    beam = decoder == "beam" or (decoder is None and bool(given.get("beam_size") or lm or lexicon or words))
+    return DecodeOptions(decoder="beam" if beam else "greedy", lm=lm, lexicon=lexicon, hotwords=words, **given)
+
+
 @dataclass(frozen=True)
 class Hypothesis:
     text: str
@@ -79,98 +83,133 @@ class Hypothesis:
     score: float
 
 
-def greedy_search(log_probs: torch.Tensor, lens: torch.Tensor, tokenizer: CharTokenizer) -> list[Hypothesis]:
-    """Best path: argmax per frame, collapse repeats, drop blanks.
+class Decoder(Protocol):
+    """What every decoder is: ``(log_probs (B, T, V), lens (B,)) → B hypotheses``."""
 
-    Args:
-        log_probs: (B, T, V); lens: (B,).
-    """
-    best, idx = log_probs.detach().max(dim=-1)  # (B, T)
-    hyps = []
-    for b in range(log_probs.shape[0]):
-        n = int(lens[b])
-        ids = idx[b, :n].tolist()
-        tokens, steps, prev = [], [], tokenizer.blank
-        for t, i in enumerate(ids):
-            if i != prev and i != tokenizer.blank:
-                tokens.append(i)
-                steps.append(t)
-            prev = i
-        hyps.append(Hypothesis(tokenizer.decode(tokens), tokens, steps, float(best[b, :n].sum())))
-    return hyps
+    def __call__(self, log_probs: torch.Tensor, lens: torch.Tensor) -> list[Hypothesis]: ...
 
 
-class BeamSearchDecoder:
-    """CTC beam search.
+def strip_separators(steps: list[tuple[int, int]], space: int) -> list[tuple[int, int]]:
+    """(token, frame) pairs without leading or trailing word separators."""
+    a, b = 0, len(steps)
+    while a < b and steps[a][0] == space:
+        a += 1
+    while b > a and steps[b - 1][0] == space:
+        b -= 1
+    return steps[a:b]
 
-    Without a lexicon it searches over characters (no LM) with :func:`asr.prefix_search.prefix_beam_search`. With a
-    lexicon it searches over words with flashlight (``torchaudio.models.decoder.ctc_decoder``) and, given ``lm``,
-    adds ``lm_weight`` × the n-gram log-probability and ``word_score`` per word. ``hotwords`` bias either search
-    through flashlight (asr/hotwords.py).
-    """
 
-    def __init__(self, tokenizer: CharTokenizer, opts: DecodeOptions) -> None:
+class GreedyDecoder:
+    """Best path: argmax per frame, collapse repeats, drop blanks."""
+
+    def __init__(self, tokenizer: Tokenizer) -> None:
+        self.tokenizer = tokenizer
+
+    def __call__(self, log_probs: torch.Tensor, lens: torch.Tensor) -> list[Hypothesis]:
+        best, idx = log_probs.detach().max(dim=-1)  # (B, T)
+        hyps = []
+        for b in range(log_probs.shape[0]):
+            n = int(lens[b])
+            tokens, steps, prev = [], [], self.tokenizer.blank
+            for t, i in enumerate(idx[b, :n].tolist()):
+                if i != prev and i != self.tokenizer.blank:
+                    tokens.append(i)
+                    steps.append(t)
+                prev = i
+            hyps.append(Hypothesis(self.tokenizer.decode(tokens), tokens, steps, float(best[b, :n].sum())))
+        return hyps
+
+
+def greedy_search(log_probs: torch.Tensor, lens: torch.Tensor, tokenizer: Tokenizer) -> list[Hypothesis]:
+    """:class:`GreedyDecoder` as a function. log_probs (B, T, V); lens (B,)."""
+    return GreedyDecoder(tokenizer)(log_probs, lens)
+
+
+class PrefixSearchDecoder:
+    """CTC prefix beam search over tokens, without a lexicon or LM (:func:`asr.prefix_search.prefix_beam_search`)."""
+
+    def __init__(self, tokenizer: Tokenizer, opts: DecodeOptions) -> None:
+        self.tokenizer, self.opts = tokenizer, opts
+
+    def __call__(self, log_probs: torch.Tensor, lens: torch.Tensor) -> list[Hypothesis]:
+        from .prefix_search import prefix_beam_search  # numba: imported (and compiled) on first use
+
+        o, tok = self.opts, self.tokenizer
+        emissions = log_probs.detach().float().cpu()
+        hyps = []
+        for b in range(len(lens)):
+            r = prefix_beam_search(
+                emissions[b, : int(lens[b])].numpy(),
+                tok.blank,
+                tok.space,
+                o.beam_size,
+                o.beam_size_token,
+                o.token_min_logp,
+                o.beam_threshold,
+            )
+            keep = strip_separators(list(zip(r.tokens, r.frames)), tok.space)
+            hyps.append(
+                Hypothesis(tok.decode([t for t, _ in keep]), [t for t, _ in keep], [f for _, f in keep], r.score)
+            )
+        return hyps
+
+
+class FlashlightDecoder:
+    """torchaudio's flashlight beam search: over words of a lexicon, with a word n-gram LM (``lm_weight`` × its
+    log-probability and ``word_score`` per word) and hotword bonuses, or lexicon-free over characters with hotword
+    bonuses only (asr/hotwords.py)."""
+
+    def __init__(self, tokenizer: Tokenizer, opts: DecodeOptions) -> None:
         from torchaudio.models.decoder import ctc_decoder
 
-        if opts.lm and not opts.lexicon:
-            raise UsageError("a word LM needs a lexicon (--lexicon)")
         for name in ("lexicon", "lm"):
             p = getattr(opts, name)
             if p and not Path(p).is_file():
                 raise FileNotFoundError(f"{p}: no such {name} file")
-        self.tokenizer = tokenizer
-        self.lexicon = bool(opts.lexicon)
-        self.opts = opts
-        self.decoder = None
-        if not opts.lexicon and not opts.hotwords:
-            return  # prefix search
-        fl_tokens = [FL_SPACE if t == SPACE else t for t in tokenizer.tokens]
-        kw = dict(
-            tokens=fl_tokens,
-            nbest=1,
-            beam_size=opts.beam_size,
-            beam_size_token=opts.beam_size_token or None,
-            beam_threshold=opts.beam_threshold,
-            word_score=opts.word_score,
-            unk_score=opts.unk_score,
-            sil_score=0.0,
-            log_add=opts.log_add,
-            blank_token=BLANK,
-            sil_token=FL_SPACE,
-            unk_word="<unk>",
-        )
         for word, _ in opts.hotwords:
             if any(c not in tokenizer.index for c in word):
                 raise UsageError(f"hotword '{word}': characters outside the model's alphabet")
+        self.tokenizer, self.lexicon = tokenizer, bool(opts.lexicon)
+        with tempfile.TemporaryDirectory() as tmp:
+            lexicon, lm, weight = self._lexicon_and_lm(opts, Path(tmp) / "lexicon.txt")
+            self.decoder = ctc_decoder(
+                lexicon=lexicon,
+                lm=lm,
+                lm_weight=weight,
+                tokens=[FL_SPACE if t == SPACE else t for t in tokenizer.tokens],
+                nbest=1,
+                beam_size=opts.beam_size,
+                beam_size_token=opts.beam_size_token or None,
+                beam_threshold=opts.beam_threshold,
+                word_score=opts.word_score,
+                unk_score=opts.unk_score,
+                sil_score=0.0,
+                log_add=opts.log_add,
+                blank_token=BLANK,
+                sil_token=FL_SPACE,
+                unk_word="<unk>",
+            )
+
+    def _lexicon_and_lm(self, opts: DecodeOptions, tmp_lexicon: Path):
+        """The lexicon path (None: lexicon-free), the LM (a path, a scorer object or None) and its weight."""
         if not opts.lexicon:
-            self.lm = CharBiasLM(opts.hotwords, tokenizer)
-            self.decoder = ctc_decoder(lexicon=None, lm=self.lm, lm_weight=1.0, **kw)
-            return
+            return None, CharBiasLM(opts.hotwords, self.tokenizer), 1.0
+        bonus = lexicon_with_hotwords(opts.lexicon, opts.hotwords, tmp_lexicon)
+        if isinstance(self.tokenizer, WordPieceTokenizer):
+            respell_lexicon(tmp_lexicon, tmp_lexicon, self.tokenizer)
+        if not opts.hotwords:
+            return str(tmp_lexicon), opts.lm, opts.lm_weight if opts.lm else 0.0
         from flashlight.lib.text.decoder.kenlm import KenLM
         from flashlight.lib.text.dictionary import create_word_dict, load_words
 
-        with tempfile.TemporaryDirectory() as tmp:
-            lexicon = Path(tmp) / "lexicon.txt"
-            bonus = lexicon_with_hotwords(opts.lexicon, opts.hotwords, lexicon)
-            if isinstance(tokenizer, WordPieceTokenizer):
-                respell_lexicon(lexicon, lexicon, tokenizer)
-            if not opts.hotwords:
-                self.decoder = ctc_decoder(
-                    lexicon=str(lexicon), lm=opts.lm, lm_weight=opts.lm_weight if opts.lm else 0.0, **kw
-                )
-                return
-            weight = opts.lm_weight if opts.lm else 1.0  # flashlight multiplies LM scores, bonus included, by this
-            words = create_word_dict(load_words(str(lexicon)))  # the same word ids ctc_decoder assigns
-            base = KenLM(opts.lm, words) if opts.lm else None
-            self.lm = WordBiasLM({words.get_index(w): b / weight for w, b in bonus.items()}, base)
-            self.decoder = ctc_decoder(lexicon=str(lexicon), lm=self.lm, lm_weight=weight, **kw)
+        weight = opts.lm_weight if opts.lm else 1.0  # flashlight multiplies LM scores, bonus included, by this
+        words = create_word_dict(load_words(str(tmp_lexicon)))  # the same word ids ctc_decoder assigns
+        base = KenLM(opts.lm, words) if opts.lm else None
+        return str(tmp_lexicon), WordBiasLM({words.get_index(w): b / weight for w, b in bonus.items()}, base), weight
 
     def __call__(self, log_probs: torch.Tensor, lens: torch.Tensor) -> list[Hypothesis]:
-        """(B, T, V), (B,) → B hypotheses."""
         emissions = log_probs.detach().float().cpu()
         lens = lens.detach().cpu().to(torch.int32)
-        if self.decoder is None:
-            return [self._prefix_search(emissions[b, : int(lens[b])].numpy()) for b in range(len(lens))]
         if self.lexicon:
             # Lexicon spellings end with the word separator, but a CTC model trained on "a b" never emits a final
             # space: append one certain separator frame so the last word completes (log 1 = 0 changes no score).
@@ -179,43 +218,21 @@ class BeamSearchDecoder:
             emissions[torch.arange(B), lens.long()] = float("-inf")
             emissions[torch.arange(B), lens.long(), self.tokenizer.space] = 0.0
             lens = lens + 1
-        results = self.decoder(emissions.contiguous(), lens)
         hyps = []
-        for res in results:
+        for res in self.decoder(emissions.contiguous(), lens):
             if not res:
                 hyps.append(Hypothesis("", [], [], float("-inf")))
                 continue
             h = res[0]
-            tokens = [int(t) for t in h.tokens]
-            steps = [int(t) for t in h.timesteps]
             # Flashlight puts separators at both ends; keep the ids of real characters and inner spaces only.
-            keep = self._strip_separators([(t, s) for t, s in zip(tokens, steps) if t != self.tokenizer.blank])
+            steps = [(int(t), int(s)) for t, s in zip(h.tokens, h.timesteps) if int(t) != self.tokenizer.blank]
+            keep = strip_separators(steps, self.tokenizer.space)
             text = normalize_text(" ".join(h.words)) if h.words else self.tokenizer.decode([t for t, _ in keep])
             hyps.append(Hypothesis(text, [t for t, _ in keep], [s for _, s in keep], float(h.score)))
         return hyps
 
-    def _strip_separators(self, steps: list[tuple[int, int]]) -> list[tuple[int, int]]:
-        """(token, frame) pairs without leading or trailing word separators."""
-        a, b = 0, len(steps)
-        while a < b and steps[a][0] == self.tokenizer.space:
-            a += 1
-        while b > a and steps[b - 1][0] == self.tokenizer.space:
-            b -= 1
-        return steps[a:b]
 
-    def _prefix_search(self, emissions: np.ndarray) -> Hypothesis:
-        """(T, V) log-probs → the best hypothesis, without leading or trailing separators."""
-        from .prefix_search import prefix_beam_search  # numba: imported (and compiled) on first use
-
-        o, tok = self.opts, self.tokenizer
-        r = prefix_beam_search(
-            emissions, tok.blank, tok.space, o.beam_size, o.beam_size_token, o.token_min_logp, o.beam_threshold
-        )
-        keep = self._strip_separators(list(zip(r.tokens, r.frames)))
-        return Hypothesis(tok.decode([t for t, _ in keep]), [t for t, _ in keep], [f for _, f in keep], r.score)
-
-
-def respell_lexicon(src: str | Path, dst: str | Path, tokenizer: CharTokenizer) -> int:
+def respell_lexicon(src: str | Path, dst: str | Path, tokenizer: Tokenizer) -> int:
     """Write lexicon ``src`` to ``dst`` with each word spelt in ``tokenizer``'s pieces; returns the words kept.
 
     The words keep their case (LibriSpeech's are upper case); words with letters outside the alphabet are dropped.
@@ -226,13 +243,17 @@ def respell_lexicon(src: str | Path, dst: str | Path, tokenizer: CharTokenizer) 
             continue
         word = line.split()[0]
         if spelling := lexicon_spelling(word):
-            out.append(f"{word}\t{' '.join(tokenizer.spell(spelling))} {FL_SPACE}")
+            out.append(lexicon_line(word, tokenizer.spell(spelling)))
     Path(dst).write_text("\n".join(out) + "\n", encoding="utf-8")
     return len(out)
 
 
-def make_decoder(tokenizer: CharTokenizer, opts: DecodeOptions):
-    """A callable ``(log_probs (B, T, V), lens (B,)) → list[Hypothesis]`` for ``opts.decoder``."""
-    if opts.decoder == "greedy":  # DecodeOptions allows only "greedy" and "beam"
-        return lambda lp, lens: greedy_search(lp, lens, tokenizer)
-    return BeamSearchDecoder(tokenizer, opts)
+def make_decoder(tokenizer: Tokenizer, opts: DecodeOptions) -> Decoder:
+    """The decoder for ``opts``: greedy; flashlight with a lexicon (and LM) or hotwords; else prefix search."""
+    if opts.decoder == "greedy":
+        return GreedyDecoder(tokenizer)
+    if opts.lm and not opts.lexicon:
+        raise UsageError("a word LM needs a lexicon (--lexicon)")
+    if opts.lexicon or opts.hotwords:
+        return FlashlightDecoder(tokenizer, opts)
+    return PrefixSearchDecoder(tokenizer, opts)

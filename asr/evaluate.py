@@ -1,19 +1,25 @@
-"""Decode a manifest and score it: ``asr evaluate``. Also the batched inference loop used by validation."""
+"""Decode a manifest and score it: ``asr evaluate`` (through the transcription path). Also the batched loop that
+validation during training uses, which also needs the CTC loss."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
+from .audio import AudioError
 from .data import AsrDataset, DurationBucketSampler, Utterance, collate, read_manifest
-from .decode import DecodeOptions, Hypothesis, make_decoder
+from .decode import DecodeOptions, Decoder, Hypothesis
 from .metrics import ErrorStats, write_error_report
 from .model import CTCModel
-from .text import CharTokenizer
+from .text import Tokenizer
+from .vad import VadOptions
+
+if TYPE_CHECKING:
+    from .transcribe import Recognizer
 
 
 @dataclass(frozen=True)
@@ -30,8 +36,8 @@ class EvalResult:
 def infer(
     model: CTCModel,
     utts: list[Utterance],
-    tokenizer: CharTokenizer,
-    decoder: Callable[[torch.Tensor, torch.Tensor], list[Hypothesis]],
+    tokenizer: Tokenizer,
+    decoder: Decoder,
     device: torch.device | str = "cpu",
     max_batch_seconds: float = 200.0,
     num_workers: int = 0,
@@ -72,19 +78,29 @@ def infer(
 
 
 def evaluate(
-    model: CTCModel,
-    tokenizer: CharTokenizer,
+    rec: Recognizer,
     manifest: str | Path,
     out_dir: str | Path,
-    opts: DecodeOptions = DecodeOptions(),
-    device: str | torch.device = "cpu",
-    max_batch_seconds: float = 200.0,
+    decode: DecodeOptions | None = None,
+    vad: VadOptions | None = VadOptions(),
+    batch_size: int = 16,
 ) -> EvalResult:
-    """Decode every utterance of ``manifest``; write ``out_dir/hyp.jsonl`` and ``out_dir/errors.txt``."""
-    utts = read_manifest(manifest)
-    decoder = make_decoder(tokenizer, opts)
-    hyps, _ = infer(model, utts, tokenizer, decoder, device, max_batch_seconds)
-    return write_decoded(out_dir, [u.id for u in utts], [u.text for u in utts], [h.text for h in hyps])
+    """Transcribe every utterance of ``manifest`` exactly as ``asr transcribe`` would (the same
+    :meth:`Recognizer.transcribe_many`; ``vad=None`` decodes each clip whole) and score it; write
+    ``out_dir/hyp.jsonl`` and ``out_dir/errors.txt``.
+
+    Raises:
+        AudioError: an utterance's audio cannot be read (the manifest and the file are named).
+    """
+    utts = read_manifest(manifest, check_audio=True)
+    order = sorted(range(len(utts)), key=lambda i: utts[i].duration)  # similar lengths batch together
+    hyps = [""] * len(utts)
+    results = rec.transcribe_many([utts[i].audio for i in order], batch_size, vad, decode=decode)
+    for i, (_, result) in zip(order, results):
+        if isinstance(result, Exception):
+            raise AudioError(f"{manifest}: utterance {utts[i].id}: {result}")
+        hyps[i] = result.text
+    return write_decoded(out_dir, [u.id for u in utts], [u.text for u in utts], hyps)
 
 
 def write_decoded(out_dir: str | Path, ids: list[str], refs: list[str], hyps: list[str]) -> EvalResult:

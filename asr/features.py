@@ -15,6 +15,7 @@ from torch import nn
 
 from .audio import SAMPLE_RATE
 from .config import FeatureConfig
+from .options import CMVN_MAX_UTTS
 
 LOG_FLOOR = 1e-10  # power floor before the log
 
@@ -201,7 +202,7 @@ def compute_cmvn_stats(
 
 
 def save_cmvn_stats(
-    manifests: list[str], out: str, max_utts: int = 2000, seed: int = 0, cfg: FeatureConfig | None = None
+    manifests: list[str], out: str, max_utts: int = CMVN_MAX_UTTS, seed: int = 0, cfg: FeatureConfig | None = None
 ) -> tuple[torch.Tensor, torch.Tensor, int]:
     """Compute CMVN statistics over a random sample of the manifests' utterances and save them to ``out``."""
     import numpy as np

@@ -21,7 +21,7 @@ from pathlib import Path
 from torchaudio.models.decoder import CTCDecoderLM, CTCDecoderLMState
 
 from .errors import UsageError
-from .text import CharTokenizer, normalize_text
+from .text import Tokenizer, lexicon_line, normalize_text
 
 DEFAULT_BOOST = 2.0  # log-probability per character
 
@@ -46,7 +46,7 @@ def parse_hotwords(specs: list[str], default_boost: float = DEFAULT_BOOST) -> tu
 class CharBiasLM(CTCDecoderLM):
     """Character-level biasing for lexicon-free search: a trie of hotwords, walked from each word start."""
 
-    def __init__(self, hotwords: tuple[tuple[str, float], ...], tokenizer: CharTokenizer) -> None:
+    def __init__(self, hotwords: tuple[tuple[str, float], ...], tokenizer: Tokenizer) -> None:
         super().__init__()
         self.space = tokenizer.space
         self.children: list[dict[int, int]] = [{}]  # trie node → {token: child node}; node 0 is the root
@@ -139,6 +139,6 @@ def lexicon_with_hotwords(lexicon: str, hotwords: tuple[tuple[str, float], ...],
         for entry in entries.get(word, [word]):
             bonus[entry] = boost * len(word)
         if word not in entries:
-            extra.append(f"{word}\t{' '.join(word)} |")
+            extra.append(lexicon_line(word, word))
     out.write_text("\n".join(lines + extra) + "\n", encoding="utf-8")
     return bonus

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import AsrError
-from .text import lexicon_spelling, normalize_text
+from .text import lexicon_line, lexicon_spelling, normalize_text
 
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
 CHUNK_TOKENS = 20_000_000  # token ids buffered before their n-grams are counted
@@ -55,7 +55,7 @@ def iter_sentences(paths: Iterable[str | Path], exclude_held_out: bool = False) 
     """
     held_out = None
     if exclude_held_out:
-        from .synth import is_held_out as held_out
+        from .corpus.synth import is_held_out as held_out
     for path in map(Path, paths):
         if not path.is_file():
             raise LmError(f"{path}: no such text file")
@@ -299,7 +299,7 @@ def lexicon_lines(words: Iterable[str]) -> list[str]:
     for w in words:
         spelling = lexicon_spelling(w)
         if spelling:
-            out.append(f"{w}\t{' '.join(spelling)} |")
+            out.append(lexicon_line(w, spelling))
     return out
 
 

@@ -123,12 +123,22 @@ class RNNLayer(nn.Module):
         self.fwd = rnn(input_size, hidden, batch_first=True)
         self.bwd = rnn(input_size, hidden, batch_first=True) if bidirectional else None
 
-    def forward(self, x: torch.Tensor, lens: torch.Tensor, state=None):
-        y, new_state = self.fwd(x, state)
+    def forward(self, x: torch.Tensor, lens: torch.Tensor, state=None, commit: int | None = None):
+        """Returns the outputs (B, T, H·dirs) and the forward direction's state after the first ``commit`` frames.
+
+        ``state`` is the forward direction's state before ``x`` (None: zeros). With ``commit < T`` the frames after
+        it are look-ahead: the forward direction runs on through them without keeping that state, and the backward
+        direction, which always starts at each sequence's last frame, sees them (latency-controlled BLSTM).
+        """
+        T = x.shape[1]
+        commit = T if commit is None else commit
+        y, new_state = self.fwd(x[:, :commit], state)
+        if commit < T:
+            y = torch.cat([y, self.fwd(x[:, commit:], new_state)[0]], dim=1)
         if self.bwd is None:
             return y, new_state
         yb, _ = self.bwd(reverse_padded(x, lens))
-        return torch.cat([y, reverse_padded(yb, lens)], dim=2), None
+        return torch.cat([y, reverse_padded(yb, lens)], dim=2), new_state
 
 
 class CTCModel(nn.Module):
@@ -165,21 +175,31 @@ class CTCModel(nn.Module):
         feats = self.specaug(self.cmvn(self.voiceaug(feats)), lens)
         return feats, lens
 
-    def encode(self, feats: torch.Tensor, lens: torch.Tensor, states: list | None = None):
-        """Features (B, T, F) → log-probs (B, T', V), lengths (B,), and per-layer RNN states (unidirectional only)."""
-        x, lens = self.subsample(feats, lens)
+    def encode(
+        self, x: torch.Tensor, lens: torch.Tensor, states: list | None = None, commit: int | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, list]:
+        """The network after the front end; offline decoding and both kinds of streaming all run through it.
+
+        Args:
+            x: subsampled frames (B, T, D) from :meth:`subsample`; lens (B,) their lengths.
+            states: per-layer forward-direction states from the previous chunk (None: the start of an utterance).
+            commit: frames of this chunk (None: all of ``x``); the frames after it are look-ahead (LC-BLSTM).
+        Returns:
+            log-probs (B, commit, V) float32, their lengths (B,), and the per-layer states after ``commit`` frames.
+        """
+        commit = x.shape[1] if commit is None else commit
         new_states = []
         for i, (rnn, proj) in enumerate(zip(self.rnns, self.projs)):
             x = self.dropout(x) if i > 0 else x
-            x, st = rnn(x, lens, states[i] if states is not None else None)
+            x, st = rnn(x, lens, states[i] if states is not None else None, commit)
             x = proj(x)
             new_states.append(st)
-        logits = self.output(self.dropout(x))
-        return logits.float().log_softmax(dim=-1), lens, new_states
+        logits = self.output(self.dropout(x[:, :commit]))
+        return logits.float().log_softmax(dim=-1), lens.clamp(max=commit), new_states
 
     def forward(self, wav: torch.Tensor, wav_lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         feats, lens = self.features(wav, wav_lens)
-        log_probs, out_lens, _ = self.encode(feats, lens)
+        log_probs, out_lens, _ = self.encode(*self.subsample(feats, lens))
         return log_probs, out_lens
 
     @property

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from .errors import UsageError
 
+CMVN_MAX_UTTS = 1000  # utterances sampled for global CMVN statistics (training and ``asr cmvn``)
+
 
 def default_threads() -> int:
     """Half the cores, at least one: on a machine busy with other work, more threads than free cores can be many
@@ -26,3 +28,53 @@ class TranscribeOptions:
             object.__setattr__(self, "threads", default_threads())
         elif self.threads < 1:
             raise UsageError(f"threads must be at least 1, got {self.threads}")
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    decoder: str = "greedy"  # "greedy" or "beam"
+    beam_size: int = 32  # hypotheses kept per frame
+    beam_size_token: int = 8  # tokens considered per frame (0 = all; docs/benchmarks.md compares them)
+    token_min_logp: float = -5.0  # lexicon-free search: tokens less likely than this in a frame are not tried
+    beam_threshold: float = 25.0  # prune hypotheses scoring this far below the best
+    lexicon: str | None = None  # lexicon file ("word w o r d |" per line; respelt for word pieces); needed by an LM
+    lm: str | None = None  # ARPA or KenLM binary word n-gram LM
+    lm_weight: float = 1.5  # LM score weight (tuning in docs/model_card.md)
+    word_score: float = 0.0  # insertion bonus per word
+    unk_score: float = float("-inf")  # score of out-of-lexicon words (lexicon mode)
+    hotwords: tuple[tuple[str, float], ...] = ()  # (word, bonus per character) pairs, see asr/hotwords.py
+    log_add: bool = True  # flashlight (lexicon, hotwords): merge equal-text hypotheses by log-sum-exp, not max
+
+    def __post_init__(self) -> None:
+        if self.decoder not in ("greedy", "beam"):
+            raise UsageError(f"unknown decoder '{self.decoder}' (greedy or beam)")
+        if self.beam_size < 1:
+            raise UsageError(f"beam size must be at least 1, got {self.beam_size}")
+        if self.beam_size_token < 0:
+            raise UsageError(f"beam_size_token must be 0 (all) or more, got {self.beam_size_token}")
+        if self.beam_threshold <= 0:
+            raise UsageError(f"beam threshold must be positive, got {self.beam_threshold}")
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    chunk: float = 0.16  # seconds of audio per model step (and between partial results)
+    right_context: float = 0.32  # look-ahead of bidirectional models (LC-BLSTM); ignored for unidirectional ones
+    min_gap: float = 0.2  # seconds of non-speech that end an utterance (latency: docs/streaming.md)
+    pad: float = 0.2  # seconds of audio kept before and after each utterance's speech
+    max_utterance: float = 20.0  # an utterance is cut here even without a pause
+    min_speech: float = 0.1  # utterances with less speech are dropped
+
+    def __post_init__(self) -> None:
+        if not 0.01 <= self.chunk <= 5 or self.right_context < 0 or self.min_gap <= 0:
+            raise UsageError("chunk must be 0.01-5 s, right context >= 0 and the endpoint gap > 0")
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    host: str = "127.0.0.1"
+    port: int = 8765  # 0: any free port (printed at start)
+    max_sessions: int = 32
+    max_frame_bytes: int = 1 << 20
+    idle_timeout: float = 30.0  # seconds without a message before a session is closed
+    workers: int = 2  # threads running the model

@@ -20,26 +20,15 @@ import asyncio
 import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 
 import numpy as np
 
-from .streaming import StreamOptions
+from .options import ServerOptions, StreamOptions
 
 PAGE = Path(__file__).parent / "assets" / "index.html"
 FORMATS = {"pcm_s16le": (np.dtype("<i2"), 1 / 32768), "f32le": (np.dtype("<f4"), 1.0)}
-
-
-@dataclass(frozen=True)
-class ServerOptions:
-    host: str = "127.0.0.1"
-    port: int = 8765  # 0: any free port (printed at start)
-    max_sessions: int = 32
-    max_frame_bytes: int = 1 << 20
-    idle_timeout: float = 30.0  # seconds without a message before a session is closed
-    workers: int = 2  # threads running the model
 
 
 OVERSIZE_READ = 16  # frames up to this many times max_frame_bytes are read and answered with a JSON error

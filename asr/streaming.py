@@ -18,7 +18,7 @@ on each side, as in offline segmentation, so on clean audio both cut the same ut
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -26,20 +26,11 @@ import torch
 from .audio import SAMPLE_RATE, HighPass
 from .errors import UsageError
 from .model import CTCModel
-from .text import CharTokenizer
+from .options import StreamOptions
+from .text import Tokenizer
 from .vad import FRAME, VadOptions, energy_db, speech_threshold
 
 NONSPEECH_RISE_DB = 0.01  # the online noise floor may rise this much per 10 ms frame (1 dB/s)
-
-
-@dataclass(frozen=True)
-class StreamOptions:
-    chunk: float = 0.16  # seconds of audio per model step (and between partial results)
-    right_context: float = 0.32  # look-ahead of bidirectional models (LC-BLSTM); ignored for unidirectional ones
-    min_gap: float = 0.2  # seconds of non-speech that end an utterance (finals p95 268 ms after speech; 0.25: 309)
-    pad: float = 0.2  # seconds of audio kept before and after each utterance's speech
-    max_utterance: float = 20.0  # an utterance is cut here even without a pause
-    min_speech: float = 0.1  # utterances with less speech are dropped
 
 
 @dataclass(frozen=True)
@@ -74,23 +65,25 @@ class Endpointer:
 
 
 class ChunkEncoder:
-    """The model's forward pass, chunk by chunk, for one utterance. ``accept`` (N,) samples → new log-probs (T, V)."""
+    """The model's forward pass, chunk by chunk, for one utterance. ``accept`` (N,) samples → new log-probs (T, V).
+
+    Only the model's own methods are used: :meth:`CTCModel.features` on each new run of whole feature frames,
+    :meth:`CTCModel.subsample` on whole stacking groups, :meth:`CTCModel.encode` on each chunk with its look-ahead.
+    """
 
     def __init__(self, model: CTCModel, opts: StreamOptions) -> None:
         if model.cfg.subsampling != "stack":
             raise UsageError("streaming needs a model with frame stacking (model.subsampling: stack)")
         self.model = model
-        self.bidirectional = model.cfg.bidirectional
         self.factor = model.cfg.subsample_factor
-        hop_s = model.feat_cfg.hop_ms / 1000
-        self.chunk = max(1, round(opts.chunk / (hop_s * self.factor)))  # output frames per step
-        self.right = round(opts.right_context / (hop_s * self.factor)) if self.bidirectional else 0
+        self.chunk = max(1, round(opts.chunk / model.frame_shift))  # output frames per step
+        self.right = round(opts.right_context / model.frame_shift) if model.cfg.bidirectional else 0
         self.win, self.hop = model.logmel.win, model.logmel.hop
         self.device = model.cmvn.mean.device
         self.samples = np.zeros(0, np.float32)  # not yet turned into feature frames
         self.feats = torch.zeros(0, model.feat_cfg.n_mels, device=self.device)  # normalised frames not yet stacked
         self.stacked = torch.zeros(0, model.subsample.out_dim, device=self.device)  # stacked, not yet through the RNN
-        self.states: list = [None] * len(model.rnns)
+        self.states: list | None = None  # the model's per-layer states after the last chunk
 
     @torch.no_grad()
     def accept(self, audio: np.ndarray) -> torch.Tensor:
@@ -98,8 +91,8 @@ class ChunkEncoder:
         n = 0 if len(self.samples) < self.win else (len(self.samples) - self.win) // self.hop + 1
         if n:
             wav = torch.from_numpy(self.samples[: (n - 1) * self.hop + self.win]).unsqueeze(0).to(self.device)
-            feats, _ = self.model.logmel(wav, torch.tensor([wav.shape[1]], device=self.device))
-            self.feats = torch.cat([self.feats, self.model.cmvn(feats)[0]])
+            feats, _ = self.model.features(wav, torch.tensor([wav.shape[1]], device=self.device))
+            self.feats = torch.cat([self.feats, feats[0]])
             self.samples = self.samples[n * self.hop :]
         return self._run(final=False)
 
@@ -112,39 +105,29 @@ class ChunkEncoder:
         groups = len(self.feats) // self.factor
         if final and len(self.feats) % self.factor:
             groups += 1
-            pad = self.factor - len(self.feats) % self.factor
-            self.feats = torch.cat([self.feats, self.feats.new_zeros(pad, self.feats.shape[1])])
         if groups:
             take = self.feats[: groups * self.factor]
-            self.stacked = torch.cat([self.stacked, take.reshape(groups, -1)])
+            stacked, _ = self.model.subsample(take.unsqueeze(0), torch.tensor([len(take)], device=self.device))
+            self.stacked = torch.cat([self.stacked, stacked[0]])
             self.feats = self.feats[groups * self.factor :]
         outs = []
         while len(self.stacked) >= self.chunk + self.right or (final and len(self.stacked)):
             c = min(self.chunk, len(self.stacked))
-            outs.append(self._step(self.stacked[: c + self.right], c))
+            x = self.stacked[: c + self.right].unsqueeze(0)
+            log_probs, _, self.states = self.model.encode(
+                x, torch.tensor([x.shape[1]], device=self.device), self.states, commit=c
+            )
+            outs.append(log_probs[0].cpu())
             self.stacked = self.stacked[c:]
         if not outs:
             return torch.zeros(0, self.model.vocab_size)
         return torch.cat(outs)
 
-    def _step(self, x: torch.Tensor, c: int) -> torch.Tensor:
-        """Stacked frames (c + look-ahead, D) → log-probs of the first c frames (c, V)."""
-        x = x.unsqueeze(0)
-        for i, (layer, proj) in enumerate(zip(self.model.rnns, self.model.projs)):
-            y, self.states[i] = layer.fwd(x[:, :c], self.states[i])
-            if layer.bwd is not None:
-                if x.shape[1] > c:  # the look-ahead continues the forward direction without keeping its state
-                    y = torch.cat([y, layer.fwd(x[:, c:], self.states[i])[0]], dim=1)
-                yb, _ = layer.bwd(x.flip(1))
-                y = torch.cat([y, yb.flip(1)], dim=2)
-            x = proj(y)
-        return self.model.output(x[0, :c]).float().log_softmax(dim=-1).cpu()
 
-
-class GreedyDecoder:
+class IncrementalGreedyDecoder:
     """Incremental best-path decoding: feed (T, V) log-probs, read ``text``."""
 
-    def __init__(self, tokenizer: CharTokenizer) -> None:
+    def __init__(self, tokenizer: Tokenizer) -> None:
         self.tokenizer = tokenizer
         self.tokens: list[int] = []
         self.prev = tokenizer.blank
@@ -160,6 +143,20 @@ class GreedyDecoder:
         return self.tokenizer.decode(self.tokens)
 
 
+@dataclass
+class _Utterance:
+    """The utterance in progress of a :class:`Stream`; frame numbers count 10 ms frames from the stream's start."""
+
+    first: int  # its first frame (``pad`` before the first speech frame)
+    end: int  # one past its last frame so far
+    speech_start: int  # its first speech frame
+    speech_end: int  # one past its last speech frame
+    encoder: ChunkEncoder
+    decoder: IncrementalGreedyDecoder
+    silence: int = 0  # non-speech frames since the last speech frame
+    held: list[np.ndarray] = field(default_factory=list)  # non-speech beyond the pad: fed only if speech resumes
+
+
 class Stream:
     """One audio stream (a microphone, a WebSocket client, a file). Not thread-safe: one caller at a time.
 
@@ -169,7 +166,7 @@ class Stream:
     def __init__(
         self,
         model: CTCModel,
-        tokenizer: CharTokenizer,
+        tokenizer: Tokenizer,
         opts: StreamOptions = StreamOptions(),
         vad: VadOptions = VadOptions(),
     ) -> None:
@@ -180,7 +177,7 @@ class Stream:
         self.pad_frames = round(opts.pad * 100)
         self.gap_frames = round(opts.min_gap * 100)
         self.history: deque[np.ndarray] = deque(maxlen=self.pad_frames + 1)  # the last pad + 1 frames
-        self.utt: dict | None = None  # the utterance in progress
+        self.utt: _Utterance | None = None
         self.resampler = None
         self.rate: int | None = None
         self.highpass = HighPass()  # DC offset and mains hum, removed before the endpointer and the model
@@ -224,29 +221,27 @@ class Stream:
             if u is None:
                 if speech:  # an utterance starts ``pad`` before its first speech frame
                     first = idx + 1 - len(self.history)
-                    self.utt = {
-                        "first": first,
-                        "end": idx + 1,
-                        "s0": idx,
-                        "s1": idx + 1,
-                        "silence": 0,
-                        "held": [],
-                        "encoder": ChunkEncoder(self.model, self.opts),
-                        "decoder": GreedyDecoder(self.tokenizer),
-                    }
+                    self.utt = _Utterance(
+                        first,
+                        idx + 1,
+                        idx,
+                        idx + 1,
+                        ChunkEncoder(self.model, self.opts),
+                        IncrementalGreedyDecoder(self.tokenizer),
+                    )
                     fed += self.history
                 continue
             if speech:
-                fed += u["held"] + [frame]
-                u["held"], u["silence"], u["s1"], u["end"] = [], 0, idx + 1, idx + 1
+                fed += u.held + [frame]
+                u.held, u.silence, u.speech_end, u.end = [], 0, idx + 1, idx + 1
             else:
-                u["silence"] += 1
-                if u["silence"] <= self.pad_frames:  # trailing pad: part of the utterance whatever follows
+                u.silence += 1
+                if u.silence <= self.pad_frames:  # trailing pad: part of the utterance whatever follows
                     fed.append(frame)
-                    u["end"] = idx + 1
+                    u.end = idx + 1
                 else:  # beyond the pad: used only if speech resumes
-                    u["held"].append(frame)
-            if u["silence"] >= self.gap_frames or idx + 1 - u["first"] >= self.opts.max_utterance * 100:
+                    u.held.append(frame)
+            if u.silence >= self.gap_frames or idx + 1 - u.first >= self.opts.max_utterance * 100:
                 events += self._feed(fed)
                 fed = []
                 events += self._close()
@@ -259,15 +254,15 @@ class Stream:
         u = self.utt
         if not frames:
             return []
-        lp = u["encoder"].accept(np.concatenate(frames))
+        lp = u.encoder.accept(np.concatenate(frames))
         if not len(lp):
             return []
-        u["decoder"].accept(lp)
-        return [Event("partial", u["decoder"].text, u["first"] / 100, u["end"] / 100)]
+        u.decoder.accept(lp)
+        return [Event("partial", u.decoder.text, u.first / 100, u.end / 100)]
 
     def _close(self) -> list[Event]:
         u, self.utt = self.utt, None
-        u["decoder"].accept(u["encoder"].flush())
-        if u["s1"] - u["s0"] < self.opts.min_speech * 100:
+        u.decoder.accept(u.encoder.flush())
+        if u.speech_end - u.speech_start < self.opts.min_speech * 100:
             return []
-        return [Event("final", u["decoder"].text, u["first"] / 100, u["end"] / 100)]
+        return [Event("final", u.decoder.text, u.first / 100, u.end / 100)]

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from typing import Protocol
 
 BLANK = "<blank>"  # CTC blank, always id 0
 SPACE = " "
@@ -35,10 +36,34 @@ def normalize_text(text: str) -> str:
     return " ".join(text.split())
 
 
+WORD_END = "|"  # the word separator token in lexicon spellings (flashlight's convention)
+
+
+def lexicon_line(word: str, pieces: Iterable[str]) -> str:
+    """One lexicon line: the word (as the LM spells it), a tab, its tokens and ``WORD_END``, space-separated."""
+    return f"{word}\t{' '.join(pieces)} {WORD_END}"
+
+
 def lexicon_spelling(word: str) -> str:
     """A lexicon word in lower case if it is one word of the alphabet (a–z and inner apostrophes), else ""."""
     low = word.lower()
     return low if low and " " not in low and normalize_text(low) == low else ""
+
+
+class Tokenizer(Protocol):
+    """What the model, the decoders and training need of a tokenizer (:class:`CharTokenizer`,
+    :class:`WordPieceTokenizer`): id 0 is the CTC blank, and the word separator is a token of its own."""
+
+    tokens: list[str]  # id → token
+    index: dict[str, int]  # token → id
+    blank: int
+    space: int
+
+    def __len__(self) -> int: ...
+    def encode(self, text: str) -> list[int]: ...
+    def spell(self, word: str) -> list[str]: ...
+    def decode(self, ids: list[int]) -> str: ...
+    def state_dict(self) -> dict: ...
 
 
 class CharTokenizer:
@@ -168,12 +193,12 @@ def learn_word_pieces(texts: Iterable[str], size: int) -> list[tuple[str, str]]:
     return merges
 
 
-def build_tokenizer(word_pieces: int, texts: Iterable[str]) -> CharTokenizer:
+def build_tokenizer(word_pieces: int, texts: Iterable[str]) -> Tokenizer:
     """Characters (``word_pieces=0``), or characters plus up to ``word_pieces`` pieces learnt from ``texts``."""
     return WordPieceTokenizer(learn_word_pieces(texts, word_pieces)) if word_pieces else CharTokenizer()
 
 
-def tokenizer_from_state(state: dict) -> CharTokenizer:
+def tokenizer_from_state(state: dict) -> Tokenizer:
     """The tokenizer a checkpoint's ``state["tokenizer"]`` describes."""
     if state.get("type", "char") == "wordpiece":
         return WordPieceTokenizer.from_state_dict(state)

@@ -17,6 +17,7 @@ import os
 import random
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,16 +25,24 @@ import torch
 
 from .checkpoint import model_state, read_checkpoint, save_atomic
 from .config import ExperimentConfig, config_from_dict, config_to_dict, dump_config
-from .data import AsrDataset, ChannelOptions, DurationBucketSampler, check_text, collate, read_manifest, seed_everything
+from .data import (
+    AsrDataset,
+    ChannelOptions,
+    DurationBucketSampler,
+    Utterance,
+    check_text,
+    collate,
+    read_manifest,
+    seed_everything,
+)
 from .decode import DecodeOptions, make_decoder
 from .errors import AsrError
 from .evaluate import infer
 from .features import compute_cmvn_stats
 from .metrics import cer, wer
-from .model import build_model, count_parameters, remap_output, widen_state
-from .text import build_tokenizer, tokenizer_from_state
-
-CMVN_MAX_UTTS = 1000  # utterances sampled for the global CMVN statistics
+from .model import CTCModel, build_model, count_parameters, remap_output, widen_state
+from .options import CMVN_MAX_UTTS
+from .text import Tokenizer, build_tokenizer, tokenizer_from_state
 
 
 class TrainError(AsrError):
@@ -144,30 +153,54 @@ def plot_curves(history: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def train(
-    cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manifest: str | Path, exp_dir: str | Path
-) -> Path:
-    """Train (or resume) a CTC model on one or more training manifests. Returns the path of ``best.pt``."""
-    exp_dir = Path(exp_dir)
-    exp_dir.mkdir(parents=True, exist_ok=True)
-    tc = cfg.train
-    rank, world, device = init_distributed(resolve_device(tc.device))
-    main_rank = rank == 0
-    if tc.threads > 0:
-        torch.set_num_threads(tc.threads)
-    seed_everything(tc.seed)
-    use_amp = tc.amp == "bf16" or (tc.amp == "auto" and device.type == "cuda")
+@dataclass
+class Progress:
+    """Where a run stands; saved in ``last.pt`` and restored on resume."""
 
-    # ---- data ----
-    manifests = train_manifest if isinstance(train_manifest, (list, tuple)) else [train_manifest]
+    step: int = 0
+    epoch: int = 0
+    position: int = 0  # batches of this epoch already trained on
+    best_wer: float = float("inf")
+    history: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Data:
+    train_utts: list[Utterance]
+    valid_utts: list[Utterance]
+    tokenizer: Tokenizer
+    sampler: DurationBucketSampler
+    dataset: AsrDataset
+
+
+@dataclass
+class Run:
+    """What one training run works with: everything the step, validation and saving functions need."""
+
+    cfg: ExperimentConfig
+    exp_dir: Path
+    data: Data
+    model: CTCModel
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    device: torch.device
+    use_amp: bool
+    world: int  # DDP ranks (1: one process)
+    main_rank: bool  # rank 0: the one that validates and writes files
+    log: Logger | None = None
+    progress: Progress = field(default_factory=Progress)
+
+
+def load_data(
+    cfg: ExperimentConfig, manifests: list, valid_manifest, resume: dict | None, rank: int, world: int
+) -> Data:
+    """Read the manifests, build (or, resuming, restore) the tokenizer, the batch sampler and the dataset."""
+    tc = cfg.train
     train_utts = [u for m in manifests for u in read_manifest(m)]
-    last = exp_dir / "last.pt"
-    ckpt = read_checkpoint(last) if last.exists() else None
-    if ckpt is not None:  # a resumed run keeps the tokenizer it started with
-        tokenizer = tokenizer_from_state(ckpt["tokenizer"])
+    if resume is not None:  # a resumed run keeps the tokenizer it started with
+        tokenizer = tokenizer_from_state(resume["tokenizer"])
     else:
         tokenizer = build_tokenizer(cfg.model.word_pieces, (u.text for u in train_utts))
-    valid_utts = read_manifest(valid_manifest)[: tc.valid_max_utts]
     bad = check_text(train_utts, tokenizer)
     if bad:
         raise TrainError(f"{manifests[0]}: {len(bad)} utterances have no usable text (first: {bad[0]})")
@@ -186,78 +219,193 @@ def train(
         raise TrainError(f"{manifests[0]}: no utterance fits the duration limits")
     channel = ChannelOptions(tc.reverb_prob, tc.noise_prob, tc.lowpass_prob, tc.gain_prob, tc.hum_prob)
     dataset = AsrDataset(train_utts, tokenizer, tc.speed_perturb, tc.narrowband_prob, tc.seed, channel)
-    total_steps = min(tc.max_steps, tc.epochs * len(sampler)) if tc.max_steps else tc.epochs * len(sampler)
+    valid_utts = read_manifest(valid_manifest)[: tc.valid_max_utts]
+    return Data(train_utts, valid_utts, tokenizer, sampler, dataset)
 
-    # ---- model and optimiser ----
-    model = build_model(cfg, len(tokenizer)).to(device)
+
+def resume_run(run: Run, ckpt: dict) -> None:
+    """Restore weights, optimiser, schedule, progress and random states from ``last.pt``."""
+    saved = config_to_dict(config_from_dict(ckpt["config"]))  # fills in keys added since it was written
+    for section in ("features", "model"):
+        if saved[section] != config_to_dict(run.cfg)[section]:
+            raise TrainError(f"{run.exp_dir}: holds a run with a different '{section}' config; use a new --exp-dir")
+    run.model.load_state_dict(ckpt["model"])
+    run.optimizer.load_state_dict(ckpt["optimizer"])
+    run.scheduler.load_state_dict(ckpt["scheduler"])
+    run.progress = Progress(
+        ckpt["step"], ckpt["sampler"]["epoch"], ckpt["sampler"]["position"], ckpt["best_wer"], ckpt["history"]
+    )
+    _set_rng_state(ckpt["rng"])
+
+
+def warm_start(run: Run, path: str) -> list[str]:
+    """Start from another checkpoint's weights: its output layer mapped onto this tokenizer, its RNNs widened to
+    ``model.hidden`` if that is larger. Returns notes for the log."""
+    cfg, tokenizer = run.cfg, run.data.tokenizer
+    ckpt = read_checkpoint(path)
+    saved = config_from_dict(ckpt["config"]).model
+    if dataclasses.replace(saved, hidden=cfg.model.hidden, word_pieces=cfg.model.word_pieces) != cfg.model:
+        raise TrainError(
+            f"{path}: its model config differs from this run's (other than model.hidden and model.word_pieces)"
+        )
+    notes = []
+    state = ckpt["model"]
+    old_tokens = tokenizer_from_state(ckpt["tokenizer"]).tokens
+    if old_tokens != tokenizer.tokens:
+        state = remap_output(state, old_tokens, tokenizer.tokens)
+        shared = len(set(old_tokens) & set(tokenizer.tokens))
+        notes.append(f"output layer: {shared} of {len(tokenizer)} tokens taken from {path}")
+    if saved.hidden != cfg.model.hidden:
+        try:
+            state = widen_state(state, saved.hidden, run.model)
+        except ValueError as e:
+            raise TrainError(f"{path}: {e}") from None
+        notes.append(f"widened {path} from {saved.hidden} to {cfg.model.hidden} units per direction")
+    run.model.load_state_dict(state)
+    return notes
+
+
+def init_cmvn(run: Run) -> None:
+    """A fresh model's CMVN statistics: from ``train.cmvn``, or from a sample of the (augmented) training audio."""
+    tc, model = run.cfg.train, run.model
+    if tc.cmvn:
+        stats = torch.load(tc.cmvn, map_location="cpu")
+        mean, std = stats["mean"], stats["std"]
+        if len(mean) != run.cfg.features.n_mels:
+            raise TrainError(f"{tc.cmvn}: statistics for {len(mean)} mel bins, config has {run.cfg.features.n_mels}")
+    else:
+        pick = np.random.default_rng(tc.seed).permutation(len(run.data.train_utts))[:CMVN_MAX_UTTS]
+        mean, std, _ = compute_cmvn_stats(model.logmel, (run.data.dataset[int(i)][0] for i in pick), run.device)
+    model.cmvn.set_stats(mean.to(run.device), std.to(run.device))
+
+
+def train_step(run: Run, fwd_model: torch.nn.Module, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimiser step on ``batch``. Returns the loss (a detached tensor: no sync with the device) and the
+    gradient norm before clipping."""
+    device = run.device
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=run.use_amp):
+        log_probs, out_lens = fwd_model(batch["wav"].to(device, non_blocking=True), batch["wav_lens"].to(device))
+    loss = torch.nn.functional.ctc_loss(
+        log_probs.float().transpose(0, 1),
+        batch["targets"].to(device),
+        out_lens,
+        batch["target_lens"].to(device),
+        blank=run.data.tokenizer.blank,
+        reduction="mean",
+        zero_infinity=True,
+    )
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    grad_norm = torch.nn.utils.clip_grad_norm_(run.model.parameters(), run.cfg.optim.grad_clip)
+    run.optimizer.step()
+    run.scheduler.step()
+    return loss.detach(), grad_norm
+
+
+def validate(run: Run) -> None:
+    """Greedy WER/CER and loss on the validation set (rank 0); ``best.pt`` when the WER is the lowest so far."""
+    if not run.main_rank:
+        return
+    p, data = run.progress, run.data
+    greedy = make_decoder(data.tokenizer, DecodeOptions("greedy"))
+    hyps, vloss = infer(
+        run.model, data.valid_utts, data.tokenizer, greedy, run.device, run.cfg.train.max_batch_seconds, amp=run.use_amp
+    )
+    refs, hs = [u.text for u in data.valid_utts], [h.text for h in hyps]
+    w, c = wer(refs, hs), cer(refs, hs)
+    run.log.scalars(kind="valid", step=p.step, epoch=p.epoch, loss=vloss, wer=w, cer=c)
+    run.log.line(f"valid step {p.step}: loss {vloss:.3f} WER {w:.2f}% CER {c:.2f}%")
+    best = run.exp_dir / "best.pt"
+    if w < p.best_wer or not best.exists():
+        p.best_wer = min(p.best_wer, w)
+        save_atomic(
+            model_state(run.model, run.cfg, data.tokenizer) | {"step": p.step, "valid_wer": w, "valid_cer": c}, best
+        )
+    run.model.train()
+
+
+def save_last(run: Run) -> None:
+    """Everything for an exact resume, to ``last.pt`` (rank 0)."""
+    if not run.main_rank:
+        return
+    p = run.progress
+    state = model_state(run.model, run.cfg, run.data.tokenizer)
+    state.update(
+        optimizer=run.optimizer.state_dict(),
+        scheduler=run.scheduler.state_dict(),
+        step=p.step,
+        best_wer=p.best_wer,
+        history=p.history,
+        rng=_rng_state(),
+        sampler={"epoch": p.epoch, "position": p.position},
+    )
+    save_atomic(state, run.exp_dir / "last.pt")
+
+
+def sync(run: Run) -> None:
+    """Other DDP ranks wait here while rank 0 validates or saves."""
+    if run.world > 1:
+        torch.distributed.barrier()
+
+
+def global_sum(run: Run, *values: float) -> list[float]:
+    """Sums over the DDP ranks."""
+    if run.world == 1:
+        return list(values)
+    t = torch.tensor(values, dtype=torch.float64, device=run.device)
+    torch.distributed.all_reduce(t)
+    return t.tolist()
+
+
+def train(
+    cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manifest: str | Path, exp_dir: str | Path
+) -> Path:
+    """Train (or resume) a CTC model on one or more training manifests. Returns the path of ``best.pt``."""
+    exp_dir = Path(exp_dir)
+    exp_dir.mkdir(parents=True, exist_ok=True)
+    tc = cfg.train
+    rank, world, device = init_distributed(resolve_device(tc.device))
+    if tc.threads > 0:
+        torch.set_num_threads(tc.threads)
+    seed_everything(tc.seed)
+
+    # ---- data, model, optimiser; resume, warm start or a fresh start ----
+    last = exp_dir / "last.pt"
+    resume = read_checkpoint(last) if last.exists() else None
+    manifests = list(train_manifest) if isinstance(train_manifest, (list, tuple)) else [train_manifest]
+    data = load_data(cfg, manifests, valid_manifest, resume, rank, world)
+    total_steps = min(tc.max_steps, tc.epochs * len(data.sampler)) if tc.max_steps else tc.epochs * len(data.sampler)
+    model = build_model(cfg, len(data.tokenizer)).to(device)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=cfg.optim.lr, betas=cfg.optim.betas, weight_decay=cfg.optim.weight_decay
     )
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: lr_lambda(s, cfg.optim.warmup_steps, total_steps, cfg.optim.final_lr_ratio)
     )
-    step, epoch, position, best_wer, history = 0, 0, 0, float("inf"), []
-    warm_start_notes = []
-    if ckpt is not None:
-        saved = config_to_dict(config_from_dict(ckpt["config"]))  # fills in keys added since it was written
-        for section in ("features", "model"):
-            if saved[section] != config_to_dict(cfg)[section]:
-                raise TrainError(f"{exp_dir}: holds a run with a different '{section}' config; use a new --exp-dir")
-        model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        scheduler.load_state_dict(ckpt["scheduler"])
-        step, best_wer, history = ckpt["step"], ckpt["best_wer"], ckpt["history"]
-        epoch, position = ckpt["sampler"]["epoch"], ckpt["sampler"]["position"]
-        _set_rng_state(ckpt["rng"])
-        resumed = True
+    use_amp = tc.amp == "bf16" or (tc.amp == "auto" and device.type == "cuda")
+    run = Run(cfg, exp_dir, data, model, optimizer, scheduler, device, use_amp, world, rank == 0)
+    notes = []
+    if resume is not None:
+        resume_run(run, resume)
     elif tc.init_from:
-        ckpt = read_checkpoint(tc.init_from)
-        saved = config_from_dict(ckpt["config"]).model
-        if dataclasses.replace(saved, hidden=cfg.model.hidden, word_pieces=cfg.model.word_pieces) != cfg.model:
-            raise TrainError(
-                f"{tc.init_from}: its model config differs from this run's "
-                "(other than model.hidden and model.word_pieces)"
-            )
-        state = ckpt["model"]
-        old_tokens = tokenizer_from_state(ckpt["tokenizer"]).tokens
-        if old_tokens != tokenizer.tokens:
-            state = remap_output(state, old_tokens, tokenizer.tokens)
-            shared = len(set(old_tokens) & set(tokenizer.tokens))
-            warm_start_notes.append(f"output layer: {shared} of {len(tokenizer)} tokens taken from {tc.init_from}")
-        if saved.hidden != cfg.model.hidden:
-            try:
-                state = widen_state(state, saved.hidden, model)
-            except ValueError as e:
-                raise TrainError(f"{tc.init_from}: {e}") from None
-            warm_start_notes.append(
-                f"widened {tc.init_from} from {saved.hidden} to {cfg.model.hidden} units per direction"
-            )
-        model.load_state_dict(state)
-        resumed = False
+        notes = warm_start(run, tc.init_from)
     else:
-        if tc.cmvn:
-            stats = torch.load(tc.cmvn, map_location="cpu")
-            mean, std = stats["mean"], stats["std"]
-            if len(mean) != cfg.features.n_mels:
-                raise TrainError(f"{tc.cmvn}: statistics for {len(mean)} mel bins, config has {cfg.features.n_mels}")
-        else:
-            pick = np.random.default_rng(tc.seed).permutation(len(train_utts))[:CMVN_MAX_UTTS]
-            mean, std, _ = compute_cmvn_stats(model.logmel, (dataset[int(i)][0] for i in pick), device)
-        model.cmvn.set_stats(mean.to(device), std.to(device))
-        resumed = False
-    if main_rank:
+        init_cmvn(run)
+    p = run.progress
+    if run.main_rank:
         (exp_dir / "config.yaml").write_text(dump_config(cfg))
-    log = Logger(exp_dir, history, enabled=main_rank)
-    for note in warm_start_notes:
+    run.log = log = Logger(exp_dir, p.history, enabled=run.main_rank)
+    for note in notes:
         log.line(note)
     log.line(
-        f"{'resumed at step ' + str(step) if resumed else 'started'}: {count_parameters(model) / 1e6:.2f}M params, "
-        f"{len(train_utts)} train utts ({sum(u.duration for u in train_utts) / 3600:.2f} h), {len(sampler)} "
-        f"batches/epoch, {total_steps} steps, device {device}, amp {'bf16' if use_amp else 'off'}"
+        f"{'resumed at step ' + str(p.step) if resume is not None else 'started'}: "
+        f"{count_parameters(model) / 1e6:.2f}M params, {len(data.train_utts)} train utts "
+        f"({sum(u.duration for u in data.train_utts) / 3600:.2f} h), {len(data.sampler)} batches/epoch, "
+        f"{total_steps} steps, device {device}, amp {'bf16' if use_amp else 'off'}"
         + (f", {world} DDP ranks" if world > 1 else "")
     )
-    for i in sampler.skipped:
-        u = train_utts[i]
+    for i in data.sampler.skipped:
+        u = data.train_utts[i]
         log.line(
             f"warning: skipping {u.id} ({u.duration:.1f} s) — outside [{tc.min_duration}, "
             f"{min(tc.max_duration, tc.max_batch_seconds)}] s"
@@ -269,70 +417,27 @@ def train(
         )
     if tc.compile and device.type == "cuda":
         fwd_model = torch.compile(fwd_model)
-    greedy = make_decoder(tokenizer, DecodeOptions("greedy"))
-
-    def sync() -> None:  # other ranks wait here while rank 0 validates or saves
-        if world > 1:
-            torch.distributed.barrier()
-
-    def global_sum(*values: float) -> list[float]:
-        if world == 1:
-            return list(values)
-        t = torch.tensor(values, dtype=torch.float64, device=device)
-        torch.distributed.all_reduce(t)
-        return t.tolist()
-
-    def save_last() -> None:
-        if not main_rank:
-            return
-        state = model_state(model, cfg, tokenizer)
-        state.update(
-            optimizer=optimizer.state_dict(),
-            scheduler=scheduler.state_dict(),
-            step=step,
-            best_wer=best_wer,
-            history=history,
-            rng=_rng_state(),
-            sampler={"epoch": epoch, "position": position},
-        )
-        save_atomic(state, last)
-
-    def validate() -> None:
-        nonlocal best_wer
-        if not main_rank:
-            return
-        hyps, vloss = infer(model, valid_utts, tokenizer, greedy, device, tc.max_batch_seconds, amp=use_amp)
-        refs, hs = [u.text for u in valid_utts], [h.text for h in hyps]
-        w, c = wer(refs, hs), cer(refs, hs)
-        log.scalars(kind="valid", step=step, epoch=epoch, loss=vloss, wer=w, cer=c)
-        log.line(f"valid step {step}: loss {vloss:.3f} WER {w:.2f}% CER {c:.2f}%")
-        if w < best_wer or not (exp_dir / "best.pt").exists():
-            best_wer = min(best_wer, w)
-            save_atomic(
-                model_state(model, cfg, tokenizer) | {"step": step, "valid_wer": w, "valid_cer": c}, exp_dir / "best.pt"
-            )
-        model.train()
 
     # ---- the loop ----
     from tqdm import tqdm
 
     bar = tqdm(
         total=total_steps,
-        initial=step,
+        initial=p.step,
         desc="train",
         unit="step",
         dynamic_ncols=True,
-        disable=None if main_rank else True,
+        disable=None if run.main_rank else True,
     )
     loader_gen = torch.Generator()  # keeps DataLoader seeding off the global RNG, so resume replays it exactly
     t0, audio_s, win_loss, win_n = time.time(), 0.0, torch.zeros((), device=device), 0
     model.train()
-    while step < total_steps and (tc.max_steps > 0 or epoch < tc.epochs):
-        sampler.load_state_dict({"epoch": epoch, "position": position})
-        dataset.epoch = epoch
+    while p.step < total_steps and (tc.max_steps > 0 or p.epoch < tc.epochs):
+        data.sampler.load_state_dict({"epoch": p.epoch, "position": p.position})
+        data.dataset.epoch = p.epoch
         loader = torch.utils.data.DataLoader(
-            dataset,
-            batch_sampler=sampler,
+            data.dataset,
+            batch_sampler=data.sampler,
             collate_fn=collate,
             num_workers=tc.num_workers,
             pin_memory=device.type == "cuda",
@@ -340,66 +445,47 @@ def train(
             persistent_workers=False,
         )
         for batch in loader:
-            wav = batch["wav"].to(device, non_blocking=True)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                log_probs, out_lens = fwd_model(wav, batch["wav_lens"].to(device))
-            loss = torch.nn.functional.ctc_loss(
-                log_probs.float().transpose(0, 1),
-                batch["targets"].to(device),
-                out_lens,
-                batch["target_lens"].to(device),
-                blank=tokenizer.blank,
-                reduction="mean",
-                zero_infinity=True,
-            )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
-            optimizer.step()
-            scheduler.step()
-            step, position = step + 1, position + 1
+            loss, grad_norm = train_step(run, fwd_model, batch)
+            p.step, p.position = p.step + 1, p.position + 1
             audio_s += float(batch["wav_lens"].sum()) / 16000
-            win_loss, win_n = win_loss + loss.detach(), win_n + 1  # no sync with the device until logging
+            win_loss, win_n = win_loss + loss, win_n + 1
             bar.update(1)
-            if step % tc.log_every == 0 or step == total_steps:
-                all_audio, all_loss, all_n = global_sum(audio_s, win_loss.item(), win_n)
-                speed = all_audio / (time.time() - t0)
+            if p.step % tc.log_every == 0 or p.step == total_steps:
+                all_audio, all_loss, all_n = global_sum(run, audio_s, win_loss.item(), win_n)
+                speed, lr = all_audio / (time.time() - t0), scheduler.get_last_lr()[0]
                 log.scalars(
                     kind="train",
-                    step=step,
-                    epoch=epoch,
+                    step=p.step,
+                    epoch=p.epoch,
                     loss=all_loss / all_n,
-                    lr=scheduler.get_last_lr()[0],
+                    lr=lr,
                     grad_norm=float(grad_norm),
                     audio_per_s=speed,
                 )
                 log.line(
-                    f"step {step}/{total_steps} epoch {epoch} loss {all_loss / all_n:.3f} "
-                    f"lr {scheduler.get_last_lr()[0]:.2e} {speed:.1f} s audio/s"
+                    f"step {p.step}/{total_steps} epoch {p.epoch} loss {all_loss / all_n:.3f} lr {lr:.2e} {speed:.1f} s audio/s"
                 )
                 win_loss, win_n = torch.zeros((), device=device), 0
-            if step % tc.valid_every == 0:
-                validate()
-                sync()
-            if step % tc.save_every == 0 or step == total_steps:
-                save_last()
-                sync()
-            if step >= total_steps:
+            if p.step % tc.valid_every == 0:
+                validate(run)
+                sync(run)
+            if p.step % tc.save_every == 0 or p.step == total_steps:
+                save_last(run)
+                sync(run)
+            if p.step >= total_steps:
                 break
-        else:
-            epoch, position = epoch + 1, 0
-            save_last()
-            sync()
-            continue
-        break
+        else:  # the epoch ran to its end
+            p.epoch, p.position = p.epoch + 1, 0
+            save_last(run)
+            sync(run)
     bar.close()
-    if not history or history[-1].get("kind") != "valid":
-        validate()
-        save_last()
-    sync()
-    if main_rank:
-        plot_curves(history, exp_dir / "curves.png")
-    log.line(f"done: step {step}, best valid WER {best_wer:.2f}% → {exp_dir / 'best.pt'}")
+    if not p.history or p.history[-1].get("kind") != "valid":
+        validate(run)
+        save_last(run)
+    sync(run)
+    if run.main_rank:
+        plot_curves(p.history, exp_dir / "curves.png")
+    log.line(f"done: step {p.step}, best valid WER {p.best_wer:.2f}% → {exp_dir / 'best.pt'}")
     if world > 1:
         torch.distributed.destroy_process_group()
     return exp_dir / "best.pt"

@@ -17,7 +17,7 @@ import torch
 
 from .audio import SAMPLE_RATE, AudioError, HighPass, as_model_input, frame_energy_db, normalize_level, stream_audio
 from .checkpoint import CheckpointError, load_checkpoint_model
-from .decode import DecodeOptions, Hypothesis, default_decode_options, make_decoder
+from .decode import DecodeOptions, Decoder, Hypothesis, default_decode_options, make_decoder
 from .errors import UsageError
 from .vad import Segment, VadOptions, segment_stream
 
@@ -61,11 +61,30 @@ class Result:
         return d
 
 
+BUNDLED_MODELS = {"default": DEFAULT_MODEL, "stream": DEFAULT_STREAM_MODEL}  # load_model(name)
+
+
+def available_models() -> list[str]:
+    """Names of the bundled models that :func:`load_model` takes in place of a path."""
+    return [name for name, path in BUNDLED_MODELS.items() if path.is_file()]
+
+
 def default_model_path(streaming: bool = False) -> Path:
     path = DEFAULT_STREAM_MODEL if streaming else DEFAULT_MODEL
     if not path.is_file():
         raise CheckpointError(f"{path}: no bundled default model; pass --model CKPT")
     return path
+
+
+def resolve_model(path: str | Path | None, streaming: bool = False) -> Path:
+    """A checkpoint path, or a bundled model's name (None: the default one). A file of that name wins."""
+    if path is None:
+        return default_model_path(streaming)
+    if isinstance(path, str) and path in BUNDLED_MODELS and not Path(path).exists():
+        if not BUNDLED_MODELS[path].is_file():
+            raise CheckpointError(f"{path}: this installation has no bundled '{path}' model")
+        return BUNDLED_MODELS[path]
+    return Path(path)
 
 
 def refine_word_times(
@@ -115,7 +134,7 @@ class Recognizer:
             torch.set_num_threads(threads)
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.path = Path(path) if path is not None else default_model_path(streaming)
+        self.path = resolve_model(path, streaming)
         self.device = torch.device(device)
         self.model, self.tokenizer, self.config = load_checkpoint_model(self.path, self.device)
         if int8:
@@ -125,20 +144,30 @@ class Recognizer:
 
             self.model = quantize_int8(self.model)
         if opts is None:  # the bundled model decodes with the bundled LM; other checkpoints greedily
-            opts = default_decode_options() if path is None and not streaming else DecodeOptions()
-        self.opts = opts
-        self.decoder = make_decoder(self.tokenizer, opts)
+            opts = default_decode_options() if self.path == DEFAULT_MODEL and not streaming else DecodeOptions()
+        self.opts = opts  # the decoding of calls that pass none
+        self._decoders: dict[DecodeOptions, Decoder] = {}
+        self.decoder(opts)  # builds (and checks) the default decoder now, not on the first call
         self.frame_shift = self.model.frame_shift
 
+    def decoder(self, opts: DecodeOptions | None = None) -> Decoder:
+        """The decoder for ``opts`` (default: this recognizer's), built on first use and kept for later calls."""
+        opts = opts or self.opts
+        if opts not in self._decoders:
+            self._decoders[opts] = make_decoder(self.tokenizer, opts)
+        return self._decoders[opts]
+
     @torch.no_grad()
-    def _decode_segments(self, segs: list[Segment], level: bool = True) -> list[tuple[Hypothesis, list[Word]]]:
+    def _decode_segments(
+        self, segs: list[Segment], level: bool, decoder: Decoder
+    ) -> list[tuple[Hypothesis, list[Word]]]:
         # the high-pass ran before the VAD (transcribe_many)
         audio = [normalize_level(s.audio) if level else s.audio for s in segs]
         lens = torch.tensor([len(a) for a in audio])
         wav = torch.nn.utils.rnn.pad_sequence([torch.from_numpy(a) for a in audio], batch_first=True)
         log_probs, out_lens = self.model(wav.to(self.device), lens.to(self.device))
         log_probs, out_lens = log_probs.float().cpu(), out_lens.cpu()
-        hyps = self.decoder(log_probs, out_lens)
+        hyps = decoder(log_probs, out_lens)
         out = []
         for i, (seg, hyp) in enumerate(zip(segs, hyps)):
             words = self._words(log_probs[i, : int(out_lens[i])], hyp, seg.start, seg.audio)
@@ -187,16 +216,18 @@ class Recognizer:
         self,
         audio: str | Path | np.ndarray,
         batch_size: int = 8,
-        vad: VadOptions = VadOptions(),
+        vad: VadOptions | None = VadOptions(),
         progress: Callable[[float], None] | None = None,
         sample_rate: int | None = None,
         level: bool = True,
+        decode: DecodeOptions | None = None,
     ) -> Result:
         """Transcribe a file (any length, any format and rate), or a (N,) or (N, channels) array of samples.
 
         An array needs its ``sample_rate`` (it is resampled to 16 kHz and mixed to mono); a file knows its own.
+        ``vad=None`` decodes the input as one utterance (for pre-segmented clips; memory grows with the length).
         ``level=False`` skips the per-segment level normalisation (what live streaming does, which cannot know an
-        utterance's level before it ends).
+        utterance's level before it ends). ``decode`` overrides the recognizer's decoding for this call.
 
         Raises:
             AudioError: the file cannot be read.
@@ -209,7 +240,7 @@ class Recognizer:
             if sample_rate is None:
                 raise UsageError("an array needs its sample_rate, e.g. transcribe(samples, sample_rate=16000)")
             audio = as_model_input(audio, sample_rate)
-        ((_, result),) = self.transcribe_many([audio], batch_size, vad, progress, level)
+        ((_, result),) = self.transcribe_many([audio], batch_size, vad, progress, level, decode)
         if isinstance(result, Exception):
             raise result
         return result
@@ -224,97 +255,100 @@ class Recognizer:
         self,
         inputs: Iterable[str | Path | np.ndarray],
         batch_size: int = 8,
-        vad: VadOptions = VadOptions(),
+        vad: VadOptions | None = VadOptions(),
         progress: Callable[[float], None] | None = None,
         level: bool = True,
+        decode: DecodeOptions | None = None,
     ) -> Iterator[tuple[str | Path | np.ndarray, Result | AudioError]]:
         """Transcribe inputs in order, batching segments across inputs (many short files decode together).
 
+        Every path to the model goes through here: ``asr transcribe``, ``asr evaluate`` and the Python API.
         Yields (input, Result) — or (input, AudioError) for an input that cannot be read, and goes on with the rest.
         Arrays must be (N,) float32 at 16 kHz here (``transcribe`` converts others). ``progress``, if given, is
         called with the seconds of audio read in the current input.
         """
-        pending: list[dict] = []  # inputs whose segments are not all decoded yet, in order
-        batch: list[tuple[dict, Segment]] = []
+        decoder = self.decoder(decode)
+        pending: list[_Input] = []  # inputs whose segments are not all decoded yet, in order
+        batch: list[tuple[_Input, Segment]] = []
 
         def flush() -> None:
             if batch:
-                for (state, seg), (hyp, ws) in zip(batch, self._decode_segments([s for _, s in batch], level)):
+                for (inp, seg), (hyp, ws) in zip(batch, self._decode_segments([s for _, s in batch], level, decoder)):
                     if hyp.text:
-                        state["segments"].append(SegmentText(round(seg.start, 3), round(seg.end, 3), hyp.text))
-                        state["words"].extend(ws)
+                        inp.segments.append(SegmentText(round(seg.start, 3), round(seg.end, 3), hyp.text))
+                        inp.words.extend(ws)
                 batch.clear()
 
         def finished() -> Iterator[tuple]:
-            while pending and pending[0]["done"] and not any(st is pending[0] for st, _ in batch):
-                st = pending.pop(0)
-                if st["error"] is not None:
-                    yield st["input"], st["error"]
-                else:
-                    warnings = ()
-                    if not st["segments"] and st["loudest_db"] > SOUND_DB:
-                        warnings = (
-                            f"no speech found, though the audio is not silent (loudest 10 ms "
-                            f"{st['loudest_db']:.0f} dBFS)",
-                        )
-                    yield (
-                        st["input"],
-                        Result(
-                            " ".join(x.text for x in st["segments"]),
-                            st["samples"] / SAMPLE_RATE,
-                            st["segments"],
-                            st["words"],
-                            time.perf_counter() - st["t0"],
-                            warnings,
-                        ),
-                    )
+            while pending and pending[0].done and not any(inp is pending[0] for inp, _ in batch):
+                inp = pending.pop(0)
+                yield inp.item, inp.error if inp.error is not None else inp.result()
 
         for item in inputs:
-            state = {
-                "input": item,
-                "segments": [],
-                "words": [],
-                "samples": 0,
-                "done": False,
-                "error": None,
-                "t0": time.perf_counter(),
-                "loudest_db": -200.0,
-            }
-            pending.append(state)
+            inp = _Input(item)
+            pending.append(inp)
             blocks = stream_audio(item) if isinstance(item, (str, Path)) else [np.asarray(item, dtype=np.float32)]
             highpass = HighPass()
             try:
-                for seg in segment_stream(
-                    self._loudness(map(highpass, self._count(blocks, state, progress)), state), vad
-                ):
-                    batch.append((state, seg))
+                conditioned = inp.measure(map(highpass, blocks), progress)
+                for seg in segment_stream(conditioned, vad) if vad is not None else _whole(conditioned):
+                    batch.append((inp, seg))
                     if len(batch) >= batch_size:
                         flush()
                         yield from finished()
             except AudioError as e:
-                batch[:] = [(st, sg) for st, sg in batch if st is not state]
-                state["error"] = e
-            state["done"] = True
+                batch[:] = [(i, sg) for i, sg in batch if i is not inp]
+                inp.error = e
+            inp.done = True
             if not batch:
                 yield from finished()
         flush()
         yield from finished()
 
-    @staticmethod
-    def _loudness(blocks: Iterable[np.ndarray], state: dict) -> Iterator[np.ndarray]:
+
+@dataclass
+class _Input:
+    """One input of :meth:`Recognizer.transcribe_many` while its segments are decoded."""
+
+    item: str | Path | np.ndarray
+    segments: list[SegmentText] = field(default_factory=list)
+    words: list[Word] = field(default_factory=list)
+    samples: int = 0  # read so far
+    loudest_db: float = -200.0  # the loudest 10 ms frame after the high-pass
+    done: bool = False  # all its segments are in a batch
+    error: AudioError | None = None
+    t0: float = field(default_factory=time.perf_counter)
+
+    def measure(self, blocks: Iterable[np.ndarray], progress) -> Iterator[np.ndarray]:
+        """Pass ``blocks`` through, counting samples (and reporting them) and tracking the loudest frame."""
         for b in blocks:
+            self.samples += len(b)
+            if progress:
+                progress(self.samples / SAMPLE_RATE)
             e = frame_energy_db(b)
             if len(e):
-                state["loudest_db"] = max(state["loudest_db"], float(e.max()))
+                self.loudest_db = max(self.loudest_db, float(e.max()))
             yield b
 
-    @staticmethod
-    def _count(blocks: Iterable[np.ndarray], state: dict, progress) -> Iterator[np.ndarray]:
-        for b in blocks:
-            state["samples"] += len(b)
-            if progress:
-                progress(state["samples"] / SAMPLE_RATE)
-            yield b
+    def result(self) -> Result:
+        warnings = ()
+        if not self.segments and self.loudest_db > SOUND_DB:
+            warnings = (f"no speech found, though the audio is not silent (loudest 10 ms {self.loudest_db:.0f} dBFS)",)
+        return Result(
+            " ".join(x.text for x in self.segments),
+            self.samples / SAMPLE_RATE,
+            self.segments,
+            self.words,
+            time.perf_counter() - self.t0,
+            warnings,
+        )
+
+
+def _whole(blocks: Iterable[np.ndarray]) -> Iterator[Segment]:
+    """All of an input as one segment (no VAD)."""
+    audio = np.concatenate(list(blocks) or [np.zeros(0, np.float32)])
+    if len(audio):
+        yield Segment(0.0, len(audio) / SAMPLE_RATE, audio)
 
 
 def load_model(
@@ -325,8 +359,8 @@ def load_model(
     streaming: bool = False,
     int8: bool = False,
 ) -> Recognizer:
-    """Load a checkpoint (when ``path`` is None, the bundled default model, or with ``streaming`` the bundled
-    streaming one); ``int8`` quantises it for faster CPU inference (asr/export.py). ``opts`` None: the bundled
+    """Load a checkpoint, or a bundled model by name (:func:`available_models`: ``"default"``, ``"stream"``; None:
+    the default model, or with ``streaming`` the streaming one); ``int8`` quantises it for faster CPU inference (asr/export.py). ``opts`` None: the bundled
     model decodes with the bundled LM (``asr.decode.default_decode_options``), other checkpoints greedily.
     ``threads`` None leaves torch's thread count as it is (``asr transcribe`` passes
     :func:`asr.options.default_threads`)."""

@@ -53,8 +53,8 @@ def espeak() -> None:
 @pytest.fixture(scope="session")
 def tiny_corpus(tmp_path_factory, espeak) -> Path:
     """40 synthesised utterances (20 sentences × 2 espeak-ng voices) in LibriSpeech layout + ``train.jsonl``."""
-    from asr.prepare import prepare_librispeech
-    from asr.synth import Voice, make_split
+    from asr.corpus.prepare import prepare_librispeech
+    from asr.corpus.synth import Voice, make_split
 
     root = tmp_path_factory.mktemp("corpus")
     text = root / "sentences.txt"

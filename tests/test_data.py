@@ -85,7 +85,7 @@ def test_waveform_augmentation(tmp_path):
     assert len(plain[0][0]) == 16000
     aug = AsrDataset(utts, CharTokenizer(), speed_perturb=0.1, narrowband_prob=0.5, seed=3)
     lengths = {len(aug[i][0]) for i in range(40)}
-    assert lengths == {14546, 16000, 17778}  # 1.1×, 1×, 0.9× the speed
+    assert {round(n / 16000, 2) for n in lengths} == {0.91, 1.0, 1.11}  # 1.1×, 1×, 0.9× the speed (±1 sample)
     assert all(torch.equal(aug[i][0], aug[i][0]) for i in range(5))  # deterministic per (seed, epoch, item)
 
     def high_band(x):  # fraction of energy above 4.5 kHz

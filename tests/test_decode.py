@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from asr.decode import BeamSearchDecoder, DecodeOptions, greedy_search
+from asr.decode import DecodeOptions, greedy_search, make_decoder
 from asr.lm import build_lm
 from asr.prefix_search import prefix_beam_search
 from asr.text import CharTokenizer
@@ -41,7 +41,7 @@ def test_greedy_respects_lengths():
 def test_beam_equals_greedy_on_peaky_input():
     lp = torch.cat([peaky("hello world"), peaky("hello world")])
     lens = torch.tensor([lp.shape[1], lp.shape[1] - 16])
-    beam = BeamSearchDecoder(TOK, DecodeOptions("beam", beam_size=8))(lp, lens)
+    beam = make_decoder(TOK, DecodeOptions("beam", beam_size=8))(lp, lens)
     greedy = greedy_search(lp, lens, TOK)
     assert [h.text for h in beam] == [h.text for h in greedy] == ["hello world", "hello w"]
     assert beam[0].tokens == greedy[0].tokens
@@ -60,7 +60,7 @@ def test_beam_with_lexicon_and_lm_fixes_spelling(tmp_path):
     lens = torch.tensor([lp.shape[1]])
     assert greedy_search(lp, lens, TOK)[0].text == "the cet sat"
     opts = DecodeOptions("beam", beam_size=16, lexicon=str(lexicon), lm=str(arpa), lm_weight=1.0)
-    assert BeamSearchDecoder(TOK, opts)(lp, lens)[0].text == "the cat sat"
+    assert make_decoder(TOK, opts)(lp, lens)[0].text == "the cat sat"
 
 
 def label_posteriors(lp: np.ndarray, blank: int = 0) -> dict[tuple[int, ...], float]:
@@ -108,7 +108,7 @@ def test_beam_sums_alignments_where_greedy_does_not():
     lp[0, :, 0], lp[0, :, TOK.index["a"]] = math.log(0.6), math.log(0.4)
     lens = torch.tensor([2])
     assert greedy_search(lp, lens, TOK)[0].text == ""
-    (h,) = BeamSearchDecoder(TOK, DecodeOptions("beam", beam_size=4))(lp, lens)
+    (h,) = make_decoder(TOK, DecodeOptions("beam", beam_size=4))(lp, lens)
     assert h.text == "a" and h.timesteps == [0] and h.score == pytest.approx(math.log(0.64), abs=1e-4)
 
 
@@ -136,9 +136,9 @@ def test_lexicon_and_lm_with_word_pieces(tmp_path):
     lp, lens = lp.unsqueeze(0), torch.tensor([len(frames)])
     assert greedy_search(lp, lens, tok)[0].text == "the he sat"
     opts = DecodeOptions("beam", beam_size=16, lexicon=str(lexicon), lm=str(arpa), lm_weight=1.0)
-    assert BeamSearchDecoder(tok, opts)(lp, lens)[0].text == "the hat sat"
-    assert BeamSearchDecoder(tok, DecodeOptions("beam", beam_size=8))(lp, lens)[0].text == "the he sat"
-    biased = BeamSearchDecoder(tok, DecodeOptions("beam", beam_size=8, hotwords=(("hat", 3.0),)))(lp, lens)
+    assert make_decoder(tok, opts)(lp, lens)[0].text == "the hat sat"
+    assert make_decoder(tok, DecodeOptions("beam", beam_size=8))(lp, lens)[0].text == "the he sat"
+    biased = make_decoder(tok, DecodeOptions("beam", beam_size=8, hotwords=(("hat", 3.0),)))(lp, lens)
     assert biased[0].text == "the hat sat"
 
 

@@ -1,4 +1,4 @@
-"""asr.download against a local HTTP server (127.0.0.1, port 0) that supports Range and can drop a transfer."""
+"""asr.corpus.download against a local HTTP server (127.0.0.1, port 0) that supports Range and can drop a transfer."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from asr import download as dl
+from asr.corpus import download as dl
 
 
 class RangeHandler(http.server.BaseHTTPRequestHandler):

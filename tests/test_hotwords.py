@@ -6,7 +6,7 @@ import pytest
 import torch
 from test_decode import peaky
 
-from asr.decode import BeamSearchDecoder, DecodeOptions, greedy_search
+from asr.decode import DecodeOptions, greedy_search, make_decoder
 from asr.hotwords import parse_hotwords
 from asr.lm import build_lm
 from asr.text import CharTokenizer
@@ -41,9 +41,9 @@ def test_lexicon_free_hotword_wins_an_ambiguous_character():
     lp = ambiguous("the kat sat", 4, "c")
     lens = torch.tensor([lp.shape[1]])
     assert greedy_search(lp, lens, TOK)[0].text == "the kat sat"
-    plain = BeamSearchDecoder(TOK, DecodeOptions("beam", beam_size=16))
+    plain = make_decoder(TOK, DecodeOptions("beam", beam_size=16))
     assert plain(lp, lens)[0].text == "the kat sat"
-    biased = BeamSearchDecoder(TOK, DecodeOptions("beam", beam_size=16, hotwords=(("cat", 1.0),)))
+    biased = make_decoder(TOK, DecodeOptions("beam", beam_size=16, hotwords=(("cat", 1.0),)))
     assert biased(lp, lens)[0].text == "the cat sat"
 
 
@@ -51,11 +51,11 @@ def test_lexicon_free_partial_hotword_earns_nothing():
     # "cat" is only the start of the hotword "category": the bonus is taken back, so the acoustics decide.
     lp = ambiguous("the kat sat", 4, "c")
     lens = torch.tensor([lp.shape[1]])
-    biased = BeamSearchDecoder(TOK, DecodeOptions("beam", beam_size=16, hotwords=(("category", 1.0),)))
+    biased = make_decoder(TOK, DecodeOptions("beam", beam_size=16, hotwords=(("category", 1.0),)))
     assert biased(lp, lens)[0].text == "the kat sat"
     # ...and a hotword inside a longer word ("cat" in "kats") does not count either.
     lp = ambiguous("the kats sat", 4, "c")
-    biased = BeamSearchDecoder(TOK, DecodeOptions("beam", beam_size=16, hotwords=(("cat", 1.0),)))
+    biased = make_decoder(TOK, DecodeOptions("beam", beam_size=16, hotwords=(("cat", 1.0),)))
     assert biased(lp, torch.tensor([lp.shape[1]]))[0].text == "the kats sat"
 
 
@@ -67,15 +67,15 @@ def test_lexicon_hotword_added_and_boosted_with_lm(tmp_path):
     lp = ambiguous("the kat sat", 4, "c", p_wanted=0.45)
     lens = torch.tensor([lp.shape[1]])
     opts = DecodeOptions("beam", beam_size=16, lexicon=str(lexicon), lm=str(arpa), lm_weight=1.0)
-    assert BeamSearchDecoder(TOK, opts)(lp, lens)[0].text == "the kat sat"
+    assert make_decoder(TOK, opts)(lp, lens)[0].text == "the kat sat"
     for lm in (str(arpa), None):  # with the n-gram LM and without one
         opts = DecodeOptions("beam", beam_size=16, lexicon=str(lexicon), lm=lm, lm_weight=1.0, hotwords=(("cat", 2.0),))
-        assert BeamSearchDecoder(TOK, opts)(lp, lens)[0].text == "the cat sat"
+        assert make_decoder(TOK, opts)(lp, lens)[0].text == "the cat sat"
 
 
 def test_hotword_outside_alphabet_is_an_error():
     with pytest.raises(ValueError, match="alphabet"):
-        BeamSearchDecoder(TOK, DecodeOptions("beam", hotwords=(("café", 1.0),)))
+        make_decoder(TOK, DecodeOptions("beam", hotwords=(("café", 1.0),)))
 
 
 def test_cli_hotwords_recover_rare_words(espeak, tmp_path):

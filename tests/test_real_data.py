@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 from conftest import run_asr
 
-from asr.textnorm import normalize_transcript
+from asr.corpus.textnorm import normalize_transcript
 
 
 @pytest.mark.parametrize(

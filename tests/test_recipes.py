@@ -19,7 +19,7 @@ def run_recipe(name: str, *args: str, timeout: float = 900) -> subprocess.Comple
 
 
 def test_librispeech_recipe_on_a_generated_fixture(tmp_path, espeak):
-    from asr.synth import Voice, make_split
+    from asr.corpus.synth import Voice, make_split
 
     ls = tmp_path / "LibriSpeech"
     voices = [Voice("espeak", "en-us+m3"), Voice("espeak", "en-gb+f3")]
@@ -59,7 +59,7 @@ def fake_fsdd(root):
     """A small FSDD-layout folder: three espeak-ng "speakers" saying each digit twice."""
     import soundfile as sf
 
-    from asr.synth import Voice, synthesize
+    from asr.corpus.synth import Voice, synthesize
 
     (root / "recordings").mkdir(parents=True)
     digits = "zero one two three four five six seven eight nine".split()

@@ -1,9 +1,9 @@
-"""asr.synth: voice inventory, engine shares, and each engine's output."""
+"""asr.corpus.synth: voice inventory, engine shares, and each engine's output."""
 
 import numpy as np
 import pytest
 
-from asr.synth import SynthError, Voice, list_voices, make_split, synthesize, voice_probabilities
+from asr.corpus.synth import SynthError, Voice, list_voices, make_split, synthesize, voice_probabilities
 
 
 def test_training_and_evaluation_voices_are_disjoint(espeak):

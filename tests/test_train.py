@@ -98,6 +98,20 @@ def test_transcribe_cli_and_api(tiny_model, tiny_corpus):
     assert asr.load_model(tiny_model).transcribe(files[0]).text == lines[0]
 
 
+def test_evaluate_and_transcribe_give_the_same_words(tiny_model, tiny_corpus, tmp_path):
+    """One inference path: `asr evaluate` hears each file exactly as `asr transcribe` does, with and without the VAD."""
+    lines = (tiny_corpus / "train.jsonl").read_text().splitlines()[:6]
+    manifest = tiny_corpus / "six.jsonl"  # its audio paths are relative to it
+    manifest.write_text("\n".join(lines) + "\n")
+    files = [str(tiny_corpus / json.loads(line)["audio"]) for line in lines]
+    for flags in ([], ["--no-vad"]):
+        run_asr("evaluate", "--model", tiny_model, "--manifest", manifest, "--out", tmp_path / "dec", *flags)
+        evaluated = [json.loads(line)["hyp"] for line in (tmp_path / "dec/hyp.jsonl").read_text().splitlines()]
+        out = run_asr("transcribe", *files, "--model", tiny_model, *flags).stdout.strip().splitlines()
+        transcribed = [line.split(": ", 1)[1] if ": " in line else "" for line in out]
+        assert evaluated == transcribed and any(evaluated), (flags, evaluated, transcribed)
+
+
 def test_warm_start_into_a_wider_model(tiny_model, tiny_corpus):
     """train.init_from may widen model.hidden; the wider model starts out decoding as the narrow one did."""
     m = tiny_corpus / "train.jsonl"

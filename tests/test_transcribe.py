@@ -90,8 +90,8 @@ def test_word_timestamps_within_100ms(espeak):
     Uses the bundled model: alignments of a model overfitted to a few dozen clips are not meaningful.
     """
     import asr
+    from asr.corpus.synth import Voice, synthesize, trim_silence
     from asr.decode import Hypothesis
-    from asr.synth import Voice, synthesize, trim_silence
 
     model = asr.load_model()
     for voice, sentence in (
@@ -115,3 +115,22 @@ def test_word_timestamps_within_100ms(espeak):
         assert [w.word for w in got] == words
         for w, (start, end) in zip(got, truth):
             assert abs(w.start - start) <= 0.1 and abs(w.end - end) <= 0.1, (voice, w, start, end)
+
+
+def test_bundled_models_by_name_and_decoding_per_call(tiny_model, tiny_corpus):
+    """load_model takes a bundled model's name; each call may decode its own way, decoders are built once."""
+    import asr
+    from asr.checkpoint import CheckpointError
+
+    assert "default" in asr.available_models()
+    assert asr.load_model("default").path == DEFAULT_MODEL
+    with pytest.raises(CheckpointError):
+        asr.load_model("no-such-model")
+    rec = asr.load_model(tiny_model)
+    wav = tiny_corpus / manifest_rows(tiny_corpus)[0]["audio"]
+    greedy = rec.transcribe(wav)
+    beam = asr.DecodeOptions("beam", beam_size=8)
+    assert rec.transcribe(wav, decode=beam).text and rec.decoder(beam) is rec.decoder(
+        asr.DecodeOptions("beam", beam_size=8)
+    )
+    assert rec.transcribe(wav).text == greedy.text and len(rec._decoders) == 2

@@ -21,31 +21,14 @@ import torch
 
 from asr.audio import load_audio
 from asr.data import read_manifest
-from asr.decode import FL_SPACE, BeamSearchDecoder, DecodeOptions, greedy_search
+from asr.decode import DecodeOptions, FlashlightDecoder, greedy_search, make_decoder
 from asr.metrics import wer
-from asr.text import BLANK, SPACE
 from asr.transcribe import DEFAULT_MODEL, load_model
 
 
-def flashlight(tokenizer, beam_size: int) -> BeamSearchDecoder:
-    """asr's beam decoder with torchaudio's lexicon-free flashlight search in place of the prefix search."""
-    from torchaudio.models.decoder import ctc_decoder
-
-    dec = BeamSearchDecoder(tokenizer, DecodeOptions("beam", beam_size=beam_size))
-    tokens = [FL_SPACE if t == SPACE else t for t in tokenizer.tokens]
-    dec.decoder = ctc_decoder(
-        lexicon=None,
-        lm=None,
-        tokens=tokens,
-        nbest=1,
-        beam_size=beam_size,
-        beam_size_token=8,
-        beam_threshold=25.0,
-        log_add=True,
-        blank_token=BLANK,
-        sil_token=FL_SPACE,
-    )
-    return dec
+def flashlight(tokenizer, beam_size: int) -> FlashlightDecoder:
+    """torchaudio's lexicon-free flashlight search (with no hotwords its scorer adds nothing)."""
+    return FlashlightDecoder(tokenizer, DecodeOptions("beam", beam_size=beam_size))
 
 
 def main() -> None:
@@ -100,7 +83,7 @@ def main() -> None:
             beam_threshold=float(thr),
         )
         name = f"asr (tokens {int(tok) or 'all'}, min logp {min_logp}, threshold {thr})"
-        decoders.append((name, BeamSearchDecoder(rec.tokenizer, opts)))
+        decoders.append((name, make_decoder(rec.tokenizer, opts)))
     decoders.append(("flashlight (tokens 8, threshold 25, log-add)", flashlight(rec.tokenizer, args.beam_size)))
     for name, dec in decoders:
         dec(emissions[0][None], torch.tensor([len(emissions[0])]))  # warm-up (and numba's compilation)

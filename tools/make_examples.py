@@ -13,7 +13,7 @@ import numpy as np
 import soundfile as sf
 
 from asr.audio import SAMPLE_RATE
-from asr.synth import Voice, split_sentences, synthesize
+from asr.corpus.synth import Voice, split_sentences, synthesize
 
 VOICES = [
     Voice("flite", "rms"),

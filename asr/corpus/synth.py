@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import FRAME, SAMPLE_RATE, frame_energy_db, load_audio, resample
-from .errors import AsrError
-from .text import normalize_text
+from ..audio import FRAME, SAMPLE_RATE, frame_energy_db, load_audio, resample
+from ..errors import AsrError
+from ..text import normalize_text
 
 ESPEAK_ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-rp", "en-gb-x-gbcwmd", "en-029")
 FLITE_VOICES = ("kal", "kal16", "awb", "rms", "slt")
@@ -247,6 +247,35 @@ class _Job:
     pitch: float
     snr_db: float | None
     seed: int
+
+
+def pick_sentences(path: str | Path, which: str) -> list[str]:
+    """The non-empty lines of a text file: ``train`` (for training voices), ``held-out`` (reserved for the
+    evaluation voices) or ``all``."""
+    lines = [s.strip() for s in Path(path).read_text().splitlines() if s.strip()]
+    train_text, held_text = split_sentences(lines)
+    return {"train": train_text, "held-out": held_text, "all": lines}[which]
+
+
+def select_voices(engines: list[str], eval_voices: bool, max_voices: int = 0, seed: int = 0) -> list[Voice]:
+    """The training (or held-out evaluation) voices of ``engines``; ``max_voices`` > 0 keeps a seeded sample."""
+    voices = [v for v in list_voices(tuple(engines)) if v.is_eval == eval_voices]
+    if max_voices:
+        pick = np.random.default_rng(seed).permutation(len(voices))[:max_voices]
+        voices = [voices[i] for i in sorted(pick)]
+    return voices
+
+
+def parse_engine_share(text: str) -> dict[str, float]:
+    """``"flite=0.2,festival=0.1"`` → {"flite": 0.2, "festival": 0.1} (the fraction of utterances per engine)."""
+    share = {}
+    for item in filter(None, text.split(",")):
+        engine, _, frac = item.partition("=")
+        try:
+            share[engine.strip()] = float(frac)
+        except ValueError:
+            raise SynthError(f"--engine-share: expected ENGINE=FRACTION, got {item!r}") from None
+    return share
 
 
 def _run_job(job: _Job) -> tuple[str, str]:

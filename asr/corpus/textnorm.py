@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .text import normalize_text
+from ..text import normalize_text
 
 # Abbreviations that are always written with a full stop and always read the same way (case-sensitive).
 _ABBREVIATIONS = {

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .audio import audio_duration
-from .data import write_manifest
-from .errors import AsrError
-from .text import normalize_text
+from ..audio import audio_duration
+from ..data import write_manifest
+from ..errors import AsrError
+from ..text import normalize_text
 
 
 class PrepareError(AsrError, ValueError):
@@ -59,7 +59,7 @@ def prepare_fsdd(root: str | Path, out_dir: str | Path, test_speakers: list[str]
     ``root/manifest.jsonl`` rows carry ``id, audio, text, speaker, duration``; this writes ``out_dir/train.jsonl``
     (all other speakers) and ``out_dir/test.jsonl`` (``test_speakers``). Returns the two utterance counts.
     """
-    from .data import read_manifest
+    from ..data import read_manifest
 
     src = Path(root) / "manifest.jsonl"
     utts = read_manifest(src)

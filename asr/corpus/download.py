@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
 
-from .errors import AsrError
+from ..errors import AsrError
 
 OPENSLR = "https://www.openslr.org/resources"
 
