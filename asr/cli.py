@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .errors import AsrError, UsageError
-from .options import CMVN_MAX_UTTS, DecodeOptions, ServerOptions, StreamOptions, TranscribeOptions
+from .options import CMVN_MAX_UTTS, EVAL_BATCH_SIZE, DecodeOptions, ServerOptions, StreamOptions, TranscribeOptions
 
 EXAMPLES = {
     "train": "asr train --config conf/tiny.yaml --train data/train.jsonl --valid data/dev.jsonl --exp-dir exp/tiny "
@@ -58,8 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--model", help="checkpoint, or a bundled model's name (default: the bundled model, 'default')")
     e.add_argument("--manifest", required=True)
     e.add_argument("--out", required=True, help="output folder")
-    e.add_argument("--batch-size", type=int, default=16, help="utterances decoded together (sorted by length)")
-    e.add_argument("--threads", type=int, default=None, help="CPU threads (default: half the cores, at least 1)")
+    _batch_args(e, "utterances decoded together (sorted by length)", EVAL_BATCH_SIZE)
     _decode_args(e)
 
     r = add("transcribe", "Transcribe audio files, folders or stdin (-): text, JSON with word times, SRT, VTT.")
@@ -71,18 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         "--output-dir", help="write DIR/<path>.<ext> per input, mirroring the input folders, instead of printing"
     )
     r.add_argument("--overwrite", action="store_true", help="replace output files that exist already")
-    r.add_argument(
-        "--batch-size",
-        type=int,
-        default=_default(TranscribeOptions, "batch_size"),
-        help="segments decoded together (across files too)",
-    )
-    r.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="CPU threads (default: half the cores, at least 1; never slower than 1 on a busy machine)",
-    )
+    _batch_args(r, "segments decoded together (across files too)", _default(TranscribeOptions, "batch_size"))
     r.add_argument("--verbose", action="store_true", help="print duration, processing time and real-time factor")
     _decode_args(r)
     r.set_defaults(device="cpu")
@@ -224,6 +212,17 @@ def _default(cls, name: str):
     import dataclasses
 
     return next(f.default for f in dataclasses.fields(cls) if f.name == name)
+
+
+def _batch_args(p: argparse.ArgumentParser, batch_help: str, batch_size: int) -> None:
+    """--batch-size and --threads (checked by TranscribeOptions)."""
+    p.add_argument("--batch-size", type=int, default=batch_size, help=batch_help)
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads (default: half the cores, at least 1; never slower than 1 on a busy machine)",
+    )
 
 
 def _decode_args(p: argparse.ArgumentParser) -> None:

@@ -15,6 +15,7 @@ from .data import AsrDataset, DurationBucketSampler, Utterance, collate, read_ma
 from .decode import DecodeOptions, Decoder, Hypothesis
 from .metrics import ErrorStats, write_error_report
 from .model import CTCModel
+from .options import EVAL_BATCH_SIZE
 from .text import Tokenizer
 from .vad import VadOptions
 
@@ -83,7 +84,7 @@ def evaluate(
     out_dir: str | Path,
     decode: DecodeOptions | None = None,
     vad: VadOptions | None = VadOptions(),
-    batch_size: int = 16,
+    batch_size: int = EVAL_BATCH_SIZE,
 ) -> EvalResult:
     """Transcribe every utterance of ``manifest`` exactly as ``asr transcribe`` would (the same
     :meth:`Recognizer.transcribe_many`; ``vad=None`` decodes each clip whole) and score it; write

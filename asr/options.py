@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from .errors import UsageError
 
+EVAL_BATCH_SIZE = 16  # utterances ``asr evaluate`` decodes together (sorted by length, so little padding)
 CMVN_MAX_UTTS = 1000  # utterances sampled for global CMVN statistics (training and ``asr cmvn``)
 
 
