@@ -19,7 +19,7 @@ EXAMPLES = {
     "  asr transcribe call.wav --hotwords kubernetes:3 grafana",
     "stream": "asr stream --mic\n  asr stream talk.wav --realtime --partials",
     "serve": "asr serve --port 8765   # then open http://127.0.0.1:8765/",
-    "export": "asr export --model exp/stream/best.pt --out asr/assets/stream.pt --info config=conf/stream_lstm.yaml\n"
+    "export": "asr export --model exp/real/best.pt --out model.pt --int8-weights --info recipe=recipes/real/run.sh\n"
     "  asr export --model asr/assets/default.pt --out model.ts --torchscript",
     "lm": "asr lm --text sentences.txt books.txt.xz --order 3 --min-count 2 --max-vocab 100000 --out-dir lm/",
     "report": "asr report --exp-dir exp/tiny",
@@ -84,7 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--timestamps", action="store_true", help="prefix finals with [start - end] seconds")
     _stream_args(st)
 
-    sv = add("serve", "WebSocket server (/ws) and a web page (/) for live transcription from the browser microphone.")
+    sv = add(
+        "serve",
+        "WebSocket server (/ws; Vosk's protocol at /) and a web page (/) for live transcription from the browser "
+        "microphone.",
+    )
     sv.add_argument(
         "--host", default=_default(ServerOptions, "host"), help="interface to bind (default: localhost only)"
     )
@@ -255,7 +259,7 @@ def _decode_args(p: argparse.ArgumentParser) -> None:
 
 
 def _stream_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", help="checkpoint (default: the bundled streaming model)")
+    p.add_argument("--model", help="checkpoint (default: the bundled model, streamed as an LC-BLSTM)")
     p.add_argument(
         "--chunk",
         type=float,
@@ -317,7 +321,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     def ready(host: str, port: int) -> None:
         print(
-            f"asr serve: listening on http://{host}:{port}/ (WebSocket: ws://{host}:{port}/ws)",
+            f"asr serve: listening on http://{host}:{port}/ (WebSocket: ws://{host}:{port}/ws; "
+            f"Vosk clients: ws://{host}:{port}/)",
             file=sys.stderr,
             flush=True,
         )

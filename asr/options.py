@@ -59,7 +59,7 @@ class DecodeOptions:
 
 @dataclass(frozen=True)
 class StreamOptions:
-    chunk: float = 0.16  # seconds of audio per model step (and between partial results)
+    chunk: float = 0.32  # seconds of audio per model step (and between partial results); docs/streaming.md
     right_context: float = 0.32  # look-ahead of bidirectional models (LC-BLSTM); ignored for unidirectional ones
     min_gap: float = 0.2  # seconds of non-speech that end an utterance (latency: docs/streaming.md)
     pad: float = 0.2  # seconds of audio kept before and after each utterance's speech

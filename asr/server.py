@@ -9,6 +9,15 @@ Protocol on ``/ws``:
    last final it closes the connection.
 
 A malformed message gets ``{"type": "error", "message": ...}`` and that connection closes; other sessions go on.
+
+Vosk's protocol on the same port (``/``, or any path), chosen by the first message, so Vosk's clients work unchanged:
+
+1. client → text ``{"config": {"sample_rate": 8000, "words": 1}}`` (optional: without it, 16 kHz and word times);
+2. client → binary frames of 16-bit little-endian mono PCM; each is answered with exactly one message: at an
+   endpoint ``{"text": ..., "result": [{"word", "start", "end", "conf"}, ...]}``, otherwise ``{"partial": ...}``;
+3. client → text ``{"eof": 1}`` → the final result, then the server closes the connection.
+
+Other config keys (``max_alternatives``, ``phrase_list``) are accepted and ignored; errors are ``{"error": ...}``.
 Limits: ``max_sessions`` at once, ``max_frame_bytes`` per message (a larger one gets the JSON error, then the
 connection closes), ``idle_timeout`` seconds between messages.
 The model runs in a small thread pool, so sessions interleave while the event loop stays responsive.
@@ -31,6 +40,7 @@ PAGE = Path(__file__).parent / "assets" / "index.html"
 FORMATS = {"pcm_s16le": (np.dtype("<i2"), 1 / 32768), "f32le": (np.dtype("<f4"), 1.0)}
 
 
+VOSK_DEFAULT_RATE = 16000  # Vosk clients that send no config
 OVERSIZE_READ = 16  # frames up to this many times max_frame_bytes are read and answered with a JSON error
 
 
@@ -56,6 +66,47 @@ def parse_start(message) -> tuple[int, np.dtype, float]:
     return (rate, *FORMATS[fmt])
 
 
+def parse_json(message: str) -> dict:
+    try:
+        m = json.loads(message)
+    except json.JSONDecodeError:
+        raise ProtocolError(f"not JSON: {message[:80]!r}") from None
+    if not isinstance(m, dict):
+        raise ProtocolError(f"not a JSON object: {message[:80]!r}")
+    return m
+
+
+def is_vosk_start(message, path: str) -> bool:
+    """Vosk's protocol: a first ``{"config": ...}`` (or eof) anywhere, or audio straight away at ``/``."""
+    if isinstance(message, bytes):
+        return path == "/"
+    try:
+        m = json.loads(message)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(m, dict) and ("config" in m or ("eof" in m and "sample_rate" not in m and path == "/"))
+
+
+def vosk_rate(config) -> int:
+    if not isinstance(config, dict):
+        raise ProtocolError('config must be an object: {"config": {"sample_rate": 16000}}')
+    rate = config.get("sample_rate", VOSK_DEFAULT_RATE)
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate != int(rate) or not 8000 <= rate <= 192000:
+        raise ProtocolError("sample_rate must be a whole number from 8000 to 192000")
+    return int(rate)
+
+
+def vosk_result(events) -> dict:
+    """The finals among ``events`` as one Vosk result (several, in one long frame, are joined)."""
+    finals = [e for e in events if e.type == "final" and e.text]
+    out: dict = {}
+    words = [w for e in finals for w in e.words]
+    if words:
+        out["result"] = [{"conf": w.confidence, "end": w.end, "start": w.start, "word": w.word} for w in words]
+    out["text"] = " ".join(e.text for e in finals)
+    return out
+
+
 def decode_frame(data: bytes, dtype: np.dtype, scale: float) -> np.ndarray:
     """Binary frame → (N,) float32 samples; raises ProtocolError on a partial sample or non-finite values."""
     if len(data) % dtype.itemsize:
@@ -64,6 +115,20 @@ def decode_frame(data: bytes, dtype: np.dtype, scale: float) -> np.ndarray:
     if not np.all(np.isfinite(samples)):
         raise ProtocolError("audio contains NaN or infinite samples")
     return samples
+
+
+def describe(recognizer, opts: StreamOptions) -> dict:
+    """What ``/info`` tells the page: the model and how it streams."""
+    cfg, dec = recognizer.model.cfg, recognizer.opts
+    units = f"{cfg.word_pieces} word pieces" if cfg.word_pieces else "characters"
+    kind = ("Bi" if cfg.bidirectional else "") + cfg.rnn_type.upper()
+    look = f", {opts.right_context:g} s look-ahead" if cfg.bidirectional else ""
+    return {
+        "model": recognizer.path.name,
+        "architecture": f"{cfg.layers}×{cfg.hidden} {kind}, {units}",
+        "streaming": f"{opts.chunk:g} s chunks{look}",
+        "decoder": "beam search + word LM" if dec.lm else ("beam search" if dec.decoder == "beam" else "greedy"),
+    }
 
 
 class Server:
@@ -76,6 +141,7 @@ class Server:
         self.pool = ThreadPoolExecutor(max_workers=opts.workers, thread_name_prefix="asr-model")
         self.sessions = 0
         self.page = PAGE.read_bytes()
+        self.info = json.dumps(describe(recognizer, stream_opts)).encode()
 
     def _http(self, connection, request):
         """Plain HTTP: the page at ``/``; ``/ws`` goes on to the WebSocket handshake."""
@@ -83,17 +149,18 @@ class Server:
         from websockets.http11 import Response
 
         path = request.path.split("?")[0]
-        if path == "/ws":
-            return None
-        if path in ("/", "/index.html"):
+        if path == "/ws" or request.headers.get("Upgrade", "").lower() == "websocket":
+            return None  # the WebSocket handshake: /ws (this protocol) or / (Vosk's, or this one)
+        body = {"/": (self.page, "text/html; charset=utf-8"), "/index.html": (self.page, "text/html; charset=utf-8")}
+        body["/info"] = (self.info, "application/json")
+        if path == "/favicon.ico":  # no icon, and no 404 in the browser's console
+            return Response(204, "No Content", Headers([("Cache-Control", "max-age=86400")]), b"")
+        if path in body:
+            data, kind = body[path]
             headers = Headers(
-                [
-                    ("Content-Type", "text/html; charset=utf-8"),
-                    ("Content-Length", str(len(self.page))),
-                    ("Cache-Control", "no-store"),
-                ]
+                [("Content-Type", kind), ("Content-Length", str(len(data))), ("Cache-Control", "no-store")]
             )
-            return Response(200, "OK", headers, self.page)
+            return Response(200, "OK", headers, data)
         return connection.respond(HTTPStatus.NOT_FOUND, "not found\n")
 
     async def _recv(self, ws):
@@ -109,33 +176,18 @@ class Server:
             await ws.close(1013, "busy")
             return
         self.sessions += 1
-        loop = asyncio.get_running_loop()
         stream = self.recognizer.stream(self.stream_opts)
+        vosk = False
         try:
-            rate, dtype, scale = parse_start(await self._recv(ws))
-            while True:
-                message = await self._recv(ws)
-                if isinstance(message, str):
-                    try:
-                        eof = json.loads(message).get("eof") is True
-                    except (json.JSONDecodeError, AttributeError):
-                        eof = False
-                    if not eof:
-                        raise ProtocolError('text messages after the first must be {"eof": true}')
-                    await self._send_events(ws, await loop.run_in_executor(self.pool, stream.finish))
-                    await ws.close(1000, "done")
-                    return
-                if len(message) > self.opts.max_frame_bytes:
-                    raise ProtocolError(
-                        f"binary frame of {len(message)} bytes is over the limit of {self.opts.max_frame_bytes}"
-                    )
-                samples = decode_frame(message, dtype, scale)
-                await self._send_events(ws, await loop.run_in_executor(self.pool, stream.accept, samples, rate))
+            first = await self._recv(ws)
+            vosk = is_vosk_start(first, ws.request.path.split("?")[0])
+            await (self._vosk_session if vosk else self._session)(ws, stream, first)
         except ProtocolError as e:
-            await ws.send(json.dumps({"type": "error", "message": str(e)}))
+            await ws.send(json.dumps({"error": str(e)} if vosk else {"type": "error", "message": str(e)}))
             await ws.close(1008, "protocol error")
         except asyncio.TimeoutError:
-            await ws.send(json.dumps({"type": "error", "message": f"idle for {self.opts.idle_timeout:g} s"}))
+            message = f"idle for {self.opts.idle_timeout:g} s"
+            await ws.send(json.dumps({"error": message} if vosk else {"type": "error", "message": message}))
             await ws.close(1000, "idle")
         except Exception as e:  # the client went away (ConnectionClosed) or sent something undecodable
             from websockets.exceptions import ConnectionClosed
@@ -145,6 +197,64 @@ class Server:
                 await ws.close(1011, "internal error")
         finally:
             self.sessions -= 1
+
+    def _audio(self, message: bytes, dtype: np.dtype, scale: float) -> np.ndarray:
+        if len(message) > self.opts.max_frame_bytes:
+            raise ProtocolError(
+                f"binary frame of {len(message)} bytes is over the limit of {self.opts.max_frame_bytes}"
+            )
+        return decode_frame(message, dtype, scale)
+
+    async def _run(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+
+    async def _session(self, ws, stream, first) -> None:
+        """This server's protocol (module docstring)."""
+        rate, dtype, scale = parse_start(first)
+        while True:
+            message = await self._recv(ws)
+            if isinstance(message, str):
+                try:
+                    eof = json.loads(message).get("eof") is True
+                except (json.JSONDecodeError, AttributeError):
+                    eof = False
+                if not eof:
+                    raise ProtocolError('text messages after the first must be {"eof": true}')
+                await self._send_events(ws, await self._run(stream.finish))
+                await ws.close(1000, "done")
+                return
+            await self._send_events(ws, await self._run(stream.accept, self._audio(message, dtype, scale), rate))
+
+    async def _vosk_session(self, ws, stream, message) -> None:
+        """Vosk's protocol (module docstring): one reply per audio frame, the final result at eof."""
+        dtype, scale = FORMATS["pcm_s16le"]
+        rate, words, started = VOSK_DEFAULT_RATE, True, False
+        while True:
+            if isinstance(message, str):
+                m = parse_json(message)
+                if "eof" in m:
+                    result = vosk_result(await self._run(stream.finish))
+                    if not words:
+                        result.pop("result", None)
+                    await ws.send(json.dumps(result))
+                    await ws.close(1000, "done")
+                    return
+                if "config" not in m:
+                    raise ProtocolError('text messages must be {"config": {...}} or {"eof": 1}')
+                new_rate = vosk_rate(m["config"])
+                if started and new_rate != rate:
+                    raise ProtocolError("sample_rate cannot change once audio has been sent")
+                rate, words = new_rate, bool(m["config"].get("words", words))
+            else:
+                started = True
+                events = await self._run(stream.accept, self._audio(message, dtype, scale), rate)
+                result = vosk_result(events) if any(e.type == "final" and e.text for e in events) else None
+                if result is None:
+                    reply = {"partial": stream.partial}
+                else:
+                    reply = result if words else {"text": result["text"]}
+                await ws.send(json.dumps(reply))
+            message = await self._recv(ws)
 
     async def run(self, ready=None) -> None:
         """Serve forever. ``ready(host, port)`` is called once listening."""

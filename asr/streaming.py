@@ -4,7 +4,8 @@ Per stream::
 
     blocks of audio (any rate) → resample to 16 kHz → Endpointer (online energy VAD, the same rule as asr.vad)
       → for each utterance: ChunkEncoder (incremental log-mel → CMVN → frame stacking → RNN layers)
-      → log-probs (T, V) → incremental greedy decoding → partial / final events
+      → log-probs (T, V) → incremental greedy decoding → partial events
+      → at the utterance's end: the recognizer's decoder (beam search + LM for the bundled model) → final event
 
 A **unidirectional** model carries each layer's state from chunk to chunk, so its output equals the offline
 forward pass on the same utterance. A **bidirectional** model is run latency-controlled (LC-BLSTM): chunks of
@@ -18,7 +19,9 @@ on each side, as in offline segmentation, so on clean audio both cut the same ut
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -30,6 +33,9 @@ from .options import StreamOptions
 from .text import Tokenizer
 from .vad import FRAME, VadOptions, energy_db, speech_threshold
 
+if TYPE_CHECKING:
+    from .transcribe import Word
+
 NONSPEECH_RISE_DB = 0.01  # the online noise floor may rise this much per 10 ms frame (1 dB/s)
 
 
@@ -39,8 +45,10 @@ class Event:
     text: str
     start: float  # seconds from the start of the stream
     end: float
+    words: tuple[Word, ...] = ()  # a final's words with times and confidences (when the stream has a finaliser)
 
     def to_dict(self) -> dict:
+        """The ``/ws`` protocol's message (without the words)."""
         return {"type": self.type, "text": self.text, "start": round(self.start, 3), "end": round(self.end, 3)}
 
 
@@ -143,6 +151,10 @@ class IncrementalGreedyDecoder:
         return self.tokenizer.decode(self.tokens)
 
 
+Finaliser = Callable[[torch.Tensor, float, np.ndarray], tuple[str, tuple["Word", ...]]]
+"""(log-probs (T, V) of an utterance, its start in seconds, its audio (N,)) → (text, words)."""
+
+
 @dataclass
 class _Utterance:
     """The utterance in progress of a :class:`Stream`; frame numbers count 10 ms frames from the stream's start."""
@@ -155,12 +167,15 @@ class _Utterance:
     decoder: IncrementalGreedyDecoder
     silence: int = 0  # non-speech frames since the last speech frame
     held: list[np.ndarray] = field(default_factory=list)  # non-speech beyond the pad: fed only if speech resumes
+    audio: list[np.ndarray] = field(default_factory=list)  # what was fed to the encoder
+    log_probs: list[torch.Tensor] = field(default_factory=list)  # what came out
 
 
 class Stream:
     """One audio stream (a microphone, a WebSocket client, a file). Not thread-safe: one caller at a time.
 
-    ``accept(samples, sample_rate)`` and ``finish()`` return the events that the new audio produced.
+    ``accept(samples, sample_rate)`` and ``finish()`` return the events that the new audio produced. Partials are
+    incremental greedy decoding; a final is ``finalise`` of the whole utterance (None: the greedy text, no words).
     """
 
     def __init__(
@@ -169,8 +184,9 @@ class Stream:
         tokenizer: Tokenizer,
         opts: StreamOptions = StreamOptions(),
         vad: VadOptions = VadOptions(),
+        finalise: Finaliser | None = None,
     ) -> None:
-        self.model, self.tokenizer, self.opts = model, tokenizer, opts
+        self.model, self.tokenizer, self.opts, self.finalise = model, tokenizer, opts, finalise
         self.endpointer = Endpointer(vad)
         self.pending = np.zeros(0, np.float32)  # samples not yet a whole 10 ms frame
         self.frame_index = 0  # 10 ms frames seen so far
@@ -254,15 +270,28 @@ class Stream:
         u = self.utt
         if not frames:
             return []
-        lp = u.encoder.accept(np.concatenate(frames))
+        audio = np.concatenate(frames)
+        u.audio.append(audio)
+        lp = u.encoder.accept(audio)
         if not len(lp):
             return []
+        u.log_probs.append(lp)
         u.decoder.accept(lp)
         return [Event("partial", u.decoder.text, u.first / 100, u.end / 100)]
 
     def _close(self) -> list[Event]:
         u, self.utt = self.utt, None
-        u.decoder.accept(u.encoder.flush())
+        rest = u.encoder.flush()
         if u.speech_end - u.speech_start < self.opts.min_speech * 100:
             return []
-        return [Event("final", u.decoder.text, u.first / 100, u.end / 100)]
+        if self.finalise is None:
+            u.decoder.accept(rest)
+            return [Event("final", u.decoder.text, u.first / 100, u.end / 100)]
+        log_probs = torch.cat(u.log_probs + [rest])
+        text, words = self.finalise(log_probs, u.first / 100, np.concatenate(u.audio or [np.zeros(0, np.float32)]))
+        return [Event("final", text, u.first / 100, u.end / 100, words)]
+
+    @property
+    def partial(self) -> str:
+        """The text of the utterance in progress ("" between utterances)."""
+        return self.utt.decoder.text if self.utt is not None else ""

@@ -6,6 +6,7 @@ Segments are decoded in batches; word times come from CTC forced alignment of th
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from .streaming import Stream, StreamOptions
 
 DEFAULT_MODEL = Path(__file__).parent / "assets" / "default.pt"  # the bundled model
-DEFAULT_STREAM_MODEL = Path(__file__).parent / "assets" / "stream.pt"  # the bundled streaming (unidirectional) model
 SOUND_DB = -50.0  # a file whose loudest 10 ms frame (after the high-pass) is above this is not silent
 FRAME_CENTER = 0.0125  # seconds from an output frame's start to the centre of its first analysis window
 
@@ -61,7 +61,7 @@ class Result:
         return d
 
 
-BUNDLED_MODELS = {"default": DEFAULT_MODEL, "stream": DEFAULT_STREAM_MODEL}  # load_model(name)
+BUNDLED_MODELS = {"default": DEFAULT_MODEL}  # load_model(name)
 
 
 def available_models() -> list[str]:
@@ -69,17 +69,18 @@ def available_models() -> list[str]:
     return [name for name, path in BUNDLED_MODELS.items() if path.is_file()]
 
 
-def default_model_path(streaming: bool = False) -> Path:
-    path = DEFAULT_STREAM_MODEL if streaming else DEFAULT_MODEL
+def default_model_path() -> Path:
+    """The bundled model: for offline decoding and, run latency-controlled (LC-BLSTM), for streaming alike."""
+    path = DEFAULT_MODEL
     if not path.is_file():
         raise CheckpointError(f"{path}: no bundled default model; pass --model CKPT")
     return path
 
 
-def resolve_model(path: str | Path | None, streaming: bool = False) -> Path:
+def resolve_model(path: str | Path | None) -> Path:
     """A checkpoint path, or a bundled model's name (None: the default one). A file of that name wins."""
     if path is None:
-        return default_model_path(streaming)
+        return default_model_path()
     if isinstance(path, str) and path in BUNDLED_MODELS and not Path(path).exists():
         if not BUNDLED_MODELS[path].is_file():
             raise CheckpointError(f"{path}: this installation has no bundled '{path}' model")
@@ -127,14 +128,13 @@ class Recognizer:
         device: str = "cpu",
         opts: DecodeOptions | None = None,
         threads: int | None = None,
-        streaming: bool = False,
         int8: bool = False,
     ) -> None:
         if threads is not None:
             torch.set_num_threads(threads)
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.path = resolve_model(path, streaming)
+        self.path = resolve_model(path)
         self.device = torch.device(device)
         self.model, self.tokenizer, self.config = load_checkpoint_model(self.path, self.device)
         if int8:
@@ -144,9 +144,10 @@ class Recognizer:
 
             self.model = quantize_int8(self.model)
         if opts is None:  # the bundled model decodes with the bundled LM; other checkpoints greedily
-            opts = default_decode_options() if self.path == DEFAULT_MODEL and not streaming else DecodeOptions()
+            opts = default_decode_options() if self.path == DEFAULT_MODEL else DecodeOptions()
         self.opts = opts  # the decoding of calls that pass none
         self._decoders: dict[DecodeOptions, Decoder] = {}
+        self._decode_lock = threading.Lock()
         self.decoder(opts)  # builds (and checks) the default decoder now, not on the first call
         self.frame_shift = self.model.frame_shift
 
@@ -245,11 +246,19 @@ class Recognizer:
             raise result
         return result
 
-    def stream(self, opts: StreamOptions | None = None) -> Stream:
-        """A new live stream over this model (see :mod:`asr.streaming`)."""
+    def stream(self, opts: StreamOptions | None = None, decode: DecodeOptions | None = None) -> Stream:
+        """A new live stream over this model (see :mod:`asr.streaming`): partials greedy, each final decoded by
+        ``decode`` (default: this recognizer's decoding, beam search + LM for the bundled model) with word times."""
         from .streaming import Stream, StreamOptions
 
-        return Stream(self.model, self.tokenizer, opts or StreamOptions())
+        decoder = self.decoder(decode)
+
+        def finalise(log_probs: torch.Tensor, offset: float, audio: np.ndarray) -> tuple[str, tuple[Word, ...]]:
+            with self._decode_lock:  # a beam decoder keeps its search state in itself: one utterance at a time
+                (hyp,) = decoder(log_probs.unsqueeze(0), torch.tensor([len(log_probs)]))
+            return hyp.text, tuple(self._words(log_probs, hyp, offset, audio))
+
+        return Stream(self.model, self.tokenizer, opts or StreamOptions(), finalise=finalise)
 
     def transcribe_many(
         self,
@@ -359,9 +368,12 @@ def load_model(
     streaming: bool = False,
     int8: bool = False,
 ) -> Recognizer:
-    """Load a checkpoint, or a bundled model by name (:func:`available_models`: ``"default"``, ``"stream"``; None:
-    the default model, or with ``streaming`` the streaming one); ``int8`` quantises it for faster CPU inference (asr/export.py). ``opts`` None: the bundled
-    model decodes with the bundled LM (``asr.decode.default_decode_options``), other checkpoints greedily.
-    ``threads`` None leaves torch's thread count as it is (``asr transcribe`` passes
-    :func:`asr.options.default_threads`)."""
-    return Recognizer(path, device, opts, threads, streaming, int8)
+    """Load a checkpoint, or a bundled model by name (:func:`available_models`; None: the bundled default model).
+
+    ``streaming=True`` asks for the model to stream with (``Recognizer.stream()``): the bundled default model, run
+    latency-controlled, which measured best for streaming too (docs/streaming.md). ``int8`` quantises the model for
+    faster CPU inference (asr/export.py). ``opts`` None: the bundled model decodes with the bundled LM
+    (``asr.decode.default_decode_options``), offline and streaming alike; other checkpoints greedily. ``threads``
+    None leaves torch's thread count as it is (``asr transcribe`` passes :func:`asr.options.default_threads`)."""
+    del streaming  # one model for both: kept so that code asking for the streaming model says so
+    return Recognizer(path, device, opts, threads, int8)

@@ -11,16 +11,19 @@ from asr.audio import load_audio
 from asr.config import load_config
 from asr.model import build_model
 from asr.streaming import ChunkEncoder, Stream, StreamOptions
-from asr.transcribe import DEFAULT_STREAM_MODEL, load_model
+from asr.transcribe import load_model
+
+
+def random_config(bidirectional: bool):
+    return load_config(
+        ROOT / "conf/stream_lstm.yaml",
+        ["model.hidden=64", "model.layers=3", f"model.bidirectional={str(bidirectional).lower()}"],
+    )
 
 
 def random_model(bidirectional: bool, seed: int = 0):
     torch.manual_seed(seed)
-    cfg = load_config(
-        ROOT / "conf/stream_lstm.yaml",
-        ["model.hidden=64", "model.layers=3", f"model.bidirectional={str(bidirectional).lower()}"],
-    )
-    m = build_model(cfg, 29).eval()
+    m = build_model(random_config(bidirectional), 29).eval()
     m.cmvn.set_stats(torch.full((80,), -8.0), torch.full((80,), 3.0))
     return m
 
@@ -69,21 +72,46 @@ def test_stream_cuts_the_utterances_offline_segmentation_cuts(three_utterances):
     assert len(finals) == 3
     flat = [t for e in finals for t in (e.start, e.end)]
     assert flat == pytest.approx([t for seg in offline for t in seg], abs=0.011)
-    # partials come every chunk (0.16 s of audio) while an utterance is open (this bidirectional model: LC-BLSTM)
+    # partials come every chunk while an utterance is open (this bidirectional model: LC-BLSTM)
+    opts = StreamOptions()
     for e in finals:
         partials = [p for p in events if p.type == "partial" and p.start == e.start]
-        assert len(partials) >= (e.end - e.start - 0.32) / 0.16 - 1  # the first waits for the look-ahead
+        # the first waits for the look-ahead
+        assert len(partials) >= (e.end - e.start - opts.chunk - opts.right_context) / opts.chunk - 1
 
 
-def test_stream_equals_transcribe_for_the_unidirectional_model(three_utterances):
+def test_stream_equals_transcribe_for_a_unidirectional_model(three_utterances, tmp_path):
+    """A unidirectional model streams exactly its offline forward pass: `asr stream` prints `transcribe`'s words."""
+    from asr.checkpoint import model_state, save_atomic
+    from asr.text import CharTokenizer
+
     path, _ = three_utterances
-    assert DEFAULT_STREAM_MODEL.is_file()
-    streamed = run_asr("stream", path).stdout.strip().splitlines()
+    ckpt = tmp_path / "uni.pt"
+    model = random_model(bidirectional=False, seed=3)
+    save_atomic(model_state(model, random_config(False), CharTokenizer()), ckpt)
+    streamed = run_asr("stream", path, "--model", ckpt).stdout.strip().splitlines()
     # live streaming has the high-pass but no level normalisation (an utterance's level is known only at its end)
-    offline = load_model(DEFAULT_STREAM_MODEL).transcribe(path, level=False).text
-    assert len(streamed) == 3
+    offline = load_model(ckpt).transcribe(path, level=False).text
+    assert len(streamed) == 3 and all(streamed)
     assert " ".join(streamed) == offline
-    assert len(offline.split()) >= 8
+
+
+def test_stream_finals_use_the_recognizers_decoder(three_utterances):
+    """The bundled model streams with the bundled LM: each final is the beam search of its utterance, with words."""
+    path, _ = three_utterances
+    rec = load_model()
+    assert rec.opts.lm is not None
+    audio = load_audio(path)
+    stream = rec.stream()
+    events = [e for i in range(0, len(audio), 1600) for e in stream.accept(audio[i : i + 1600])] + stream.finish()
+    finals = [e for e in events if e.type == "final"]
+    assert len(finals) == 3
+    for e in finals:
+        assert [w.word for w in e.words] == e.text.split()
+        assert all(e.start <= w.start < w.end <= e.end + 0.01 for w in e.words)
+        assert all(0 < w.confidence <= 1 for w in e.words)
+    lexicon = {line.split()[0] for line in open(rec.opts.lexicon)}
+    assert all(w in lexicon for e in finals for w in e.text.split())  # lexicon-constrained: LM words only
 
 
 def test_stream_resamples_and_keeps_real_time_pace(three_utterances, tmp_path):

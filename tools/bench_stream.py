@@ -1,17 +1,19 @@
-"""Streaming: accuracy and latency of each streaming set-up, side by side with the offline default model.
+"""Streaming: accuracy and latency of each streaming set-up, side by side with offline decoding of the same clips.
 
 Each utterance of ``--manifest`` is played as a live stream (0.5 s of silence, the utterance, 1 s of silence) in
 20 ms blocks. Blocks arrive on a virtual clock at real-time pace; each ``Stream.accept`` call is timed on this CPU
 (one thread) and a result is ready at ``max(arrival, previous result) + compute``. From that clock:
 
 - **final latency**: from the end of speech (the utterance's last 10 ms frame within 35 dB of its loudest) to the
-  final result; it includes the endpoint wait (``--endpoint``, non-speech that ends an utterance);
+  final result; it includes the endpoint wait (``--endpoint``) and the final's decoding (beam search + LM, words);
 - **partial interval**: time between consecutive partial results of an utterance;
 - **streams per core**: audio seconds / compute seconds on one thread (how many real-time streams one core keeps up with).
 
-WER/CER of the concatenated finals are compared with the offline default model (greedy) on the same utterances.
+Finals are decoded with the recognizer's default decoding (the bundled LM for the bundled models); the greedy WER of
+the same run is printed beside it. The offline reference is ``Recognizer.transcribe`` (what ``asr transcribe`` does).
 
-    python tools/bench_stream.py --manifest exp/synth/data/test.jsonl --num 200
+    python tools/bench_stream.py --manifest exp/real/data/real/dev.jsonl --every 3
+    python tools/bench_stream.py --manifest exp/real/data/test.jsonl --num 300
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ import torch
 
 from asr.audio import SAMPLE_RATE, load_audio
 from asr.data import read_manifest
-from asr.metrics import cer, wer
+from asr.decode import DecodeOptions
+from asr.metrics import wer
 from asr.streaming import StreamOptions
-from asr.transcribe import DEFAULT_MODEL, DEFAULT_STREAM_MODEL, load_model
+from asr.transcribe import DEFAULT_MODEL, load_model
 
 BLOCK = int(0.02 * SAMPLE_RATE)
 
@@ -38,8 +41,16 @@ def end_of_speech(audio: np.ndarray) -> float:
 
 
 def run_stream(rec, opts: StreamOptions, audio: np.ndarray) -> dict:
-    """One utterance through a stream on the virtual clock."""
+    """One utterance through a stream on the virtual clock; finals decoded by default and greedily."""
     stream = rec.stream(opts)
+    greedy_decoder, greedy = rec.decoder(DecodeOptions()), []
+    finalise = stream.finalise
+
+    def both(log_probs, offset, audio):
+        greedy.append(greedy_decoder(log_probs.unsqueeze(0), torch.tensor([len(log_probs)]))[0].text)
+        return finalise(log_probs, offset, audio)
+
+    stream.finalise = both
     clock, compute, finals, partial_times, final_times = 0.0, 0.0, [], [], []
     blocks = [audio[i : i + BLOCK] for i in range(0, len(audio), BLOCK)]
     for k, block in enumerate(blocks + [None]):
@@ -55,6 +66,7 @@ def run_stream(rec, opts: StreamOptions, audio: np.ndarray) -> dict:
                 finals.append(e.text)
     return {
         "text": " ".join(t for t in finals if t),
+        "greedy": " ".join(t for t in greedy if t),
         "compute": compute,
         "final_times": final_times,
         "partial_intervals": list(np.diff(partial_times)),
@@ -68,54 +80,64 @@ def pct(x: list[float], q: float) -> float:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--manifest", required=True)
-    p.add_argument("--num", type=int, default=200, help="utterances (the first N)")
-    p.add_argument("--offline-model", default=str(DEFAULT_MODEL))
-    p.add_argument("--stream-model", default=str(DEFAULT_STREAM_MODEL))
-    p.add_argument("--endpoint", type=float, default=0.2)
-    p.add_argument("--right-contexts", default="0.16,0.32,0.64", help="LC-BLSTM look-aheads to try (seconds)")
+    p.add_argument("--num", type=int, default=0, help="utterances (the first N; 0: all)")
+    p.add_argument("--every", type=int, default=1, help="take every N-th utterance (before --num)")
+    p.add_argument("--model", default=str(DEFAULT_MODEL), help="the bidirectional model (offline and LC-BLSTM)")
+    p.add_argument("--uni-model", default="", help="a unidirectional model to compare (e.g. the former stream.pt)")
+    p.add_argument("--endpoint", type=float, default=StreamOptions.min_gap)
+    p.add_argument(
+        "--lc", default="0.16:0.16,0.16:0.32,0.16:0.64,0.32:0.32", help="LC-BLSTM set-ups: chunk:right_context,..."
+    )
     args = p.parse_args()
     torch.set_num_threads(1)
-    utts = read_manifest(args.manifest)[: args.num]
+    utts = read_manifest(args.manifest)[:: args.every]
+    utts = utts[: args.num] if args.num else utts
     audios = [load_audio(u.audio) for u in utts]
     refs = [u.text for u in utts]
     total = sum(len(a) for a in audios) / SAMPLE_RATE
 
-    offline = load_model(args.offline_model)
+    rec = load_model(args.model)
     t0 = time.perf_counter()
-    hyps = [offline.transcribe(a, sample_rate=16000).text for a in audios]
+    hyps = [rec.transcribe(a, sample_rate=16000).text for a in audios]
     off_time = time.perf_counter() - t0
+    greedy = [rec.transcribe(a, sample_rate=16000, decode=DecodeOptions()).text for a in audios]
     off_wer = wer(refs, hyps)
-    print(f"{len(utts)} utterances, {total / 60:.1f} min, 1 thread")
+    print(f"{args.manifest}: {len(utts)} utterances, {total / 60:.1f} min, 1 thread; WER default decoding (greedy)")
     print(
-        f"{'set-up':<42} {'look-ahead':>10} {'WER':>6} {'CER':>6} {'×offl':>6} {'final p50/p95 ms':>17} "
+        f"{'set-up':<34} {'chunk+look':>10} {'WER':>13} {'−offline':>8} {'final p50/p95 ms':>17} "
         f"{'partial p50/p95 ms':>19} {'streams/core':>12}"
     )
     print(
-        f"{'offline BiLSTM, greedy (default.pt)':<42} {'whole utt':>10} {off_wer:6.1f} {cer(refs, hyps):6.1f} "
-        f"{1.0:6.2f} {'-':>17} {'-':>19} {total / off_time:12.1f}"
+        f"{'offline, ' + rec.path.name:<34} {'whole':>10} {off_wer:5.1f} ({wer(refs, greedy):5.1f}) {0.0:8.1f} "
+        f"{'-':>17} {'-':>19} {total / off_time:12.1f}"
     )
 
-    setups = [("unidirectional LSTM (stream.pt)", args.stream_model, 0.0)]
-    setups += [("LC-BLSTM of default.pt", args.offline_model, float(r)) for r in args.right_contexts.split(",") if r]
+    setups = [(f"unidirectional {args.uni_model.split('/')[-1]}", args.uni_model, 0.16, 0.0)] if args.uni_model else []
+    for spec in args.lc.split(","):
+        if spec:
+            chunk, right = (float(x) for x in spec.split(":"))
+            setups.append((f"LC-BLSTM {rec.path.name}", args.model, chunk, right))
     silence_before, silence_after = np.zeros(SAMPLE_RATE // 2, np.float32), np.zeros(SAMPLE_RATE, np.float32)
-    for name, model_path, right in setups:
-        rec = offline if model_path == args.offline_model else load_model(model_path)
-        opts = StreamOptions(right_context=right, min_gap=args.endpoint)
-        hyps, compute, latencies, intervals = [], 0.0, [], []
+    for name, model_path, chunk, right in setups:
+        r = rec if model_path == args.model else load_model(model_path, opts=rec.opts)
+        opts = StreamOptions(chunk=chunk, right_context=right, min_gap=args.endpoint)
+        hyps, greedy, compute, latencies, intervals = [], [], 0.0, [], []
         for a in audios:
             played = np.concatenate([silence_before, a, silence_after])
-            r = run_stream(rec, opts, played)
-            hyps.append(r["text"])
-            compute += r["compute"]
-            if r["final_times"]:
-                latencies.append(r["final_times"][0] - (0.5 + end_of_speech(a)))
-            intervals += r["partial_intervals"]
+            out = run_stream(r, opts, played)
+            hyps.append(out["text"])
+            greedy.append(out["greedy"])
+            compute += out["compute"]
+            if out["final_times"]:
+                latencies.append(out["final_times"][0] - (0.5 + end_of_speech(a)))
+            intervals += out["partial_intervals"]
         w = wer(refs, hyps)
-        look = f"{0.16 + right:.2f} s" if right else "0.16 s"
+        look = f"{chunk:.2f}+{right:.2f}"
         print(
-            f"{name:<42} {look:>10} {w:6.1f} {cer(refs, hyps):6.1f} {w / off_wer:6.2f} "
+            f"{name:<34} {look:>10} {w:5.1f} ({wer(refs, greedy):5.1f}) {w - off_wer:8.1f} "
             f"{pct(latencies, 50):8.0f}/{pct(latencies, 95):<8.0f} {pct(intervals, 50):9.0f}/{pct(intervals, 95):<9.0f}"
-            f" {total / compute:12.1f}"
+            f" {total / compute:12.1f}",
+            flush=True,
         )
 
 
