@@ -280,7 +280,12 @@ def _stream_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--threads", type=int, default=1, help="CPU threads for the model")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
-    p.add_argument("--int8", action="store_true", help="int8-quantised RNN and linear layers (faster on CPU)")
+    p.add_argument(
+        "--int8",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="int8-quantised RNN and linear layers (default: on for the CPU, where it streams 3x faster at the same WER)",
+    )
 
 
 def _stream_setup(args: argparse.Namespace):

@@ -125,7 +125,7 @@ def describe(recognizer, opts: StreamOptions) -> dict:
     look = f", {opts.right_context:g} s look-ahead" if cfg.bidirectional else ""
     return {
         "model": recognizer.path.name,
-        "architecture": f"{cfg.layers}×{cfg.hidden} {kind}, {units}",
+        "architecture": f"{cfg.layers}×{cfg.hidden} {kind}, {units}" + (", int8" if recognizer.int8 else ""),
         "streaming": f"{opts.chunk:g} s chunks{look}",
         "decoder": "beam search + word LM" if dec.lm else ("beam search" if dec.decoder == "beam" else "greedy"),
     }

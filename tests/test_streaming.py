@@ -144,3 +144,11 @@ def test_stream_bad_input_is_one_line():
     )  # no microphone (or no sounddevice) here
     assert res.returncode == 1 and res.stderr.strip().splitlines()[-1].startswith("asr: error:")
     assert "listening" not in res.stderr and "pip install 'asr[mic]'" in res.stderr or "input device" in res.stderr
+
+
+def test_the_streaming_set_up_is_the_bundled_model_in_int8_with_the_lm():
+    from asr.transcribe import DEFAULT_MODEL
+
+    rec = load_model(streaming=True)
+    assert rec.path == DEFAULT_MODEL and rec.int8 and rec.opts.lm is not None
+    assert not load_model().int8  # offline transcription stays float32 unless asked

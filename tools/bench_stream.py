@@ -84,6 +84,7 @@ def main() -> None:
     p.add_argument("--every", type=int, default=1, help="take every N-th utterance (before --num)")
     p.add_argument("--model", default=str(DEFAULT_MODEL), help="the bidirectional model (offline and LC-BLSTM)")
     p.add_argument("--uni-model", default="", help="a unidirectional model to compare (e.g. the former stream.pt)")
+    p.add_argument("--int8", action="store_true", help="int8-quantised models (load_model(int8=True))")
     p.add_argument("--endpoint", type=float, default=StreamOptions.min_gap)
     p.add_argument(
         "--lc", default="0.16:0.16,0.16:0.32,0.16:0.64,0.32:0.32", help="LC-BLSTM set-ups: chunk:right_context,..."
@@ -96,13 +97,16 @@ def main() -> None:
     refs = [u.text for u in utts]
     total = sum(len(a) for a in audios) / SAMPLE_RATE
 
-    rec = load_model(args.model)
+    rec = load_model(args.model, int8=args.int8)
     t0 = time.perf_counter()
     hyps = [rec.transcribe(a, sample_rate=16000).text for a in audios]
     off_time = time.perf_counter() - t0
     greedy = [rec.transcribe(a, sample_rate=16000, decode=DecodeOptions()).text for a in audios]
     off_wer = wer(refs, hyps)
-    print(f"{args.manifest}: {len(utts)} utterances, {total / 60:.1f} min, 1 thread; WER default decoding (greedy)")
+    kind = ", int8" if args.int8 else ""
+    print(
+        f"{args.manifest}: {len(utts)} utterances, {total / 60:.1f} min, 1 thread{kind}; WER default decoding (greedy)"
+    )
     print(
         f"{'set-up':<34} {'chunk+look':>10} {'WER':>13} {'−offline':>8} {'final p50/p95 ms':>17} "
         f"{'partial p50/p95 ms':>19} {'streams/core':>12}"
@@ -119,7 +123,7 @@ def main() -> None:
             setups.append((f"LC-BLSTM {rec.path.name}", args.model, chunk, right))
     silence_before, silence_after = np.zeros(SAMPLE_RATE // 2, np.float32), np.zeros(SAMPLE_RATE, np.float32)
     for name, model_path, chunk, right in setups:
-        r = rec if model_path == args.model else load_model(model_path, opts=rec.opts)
+        r = rec if model_path == args.model else load_model(model_path, opts=rec.opts, int8=args.int8)
         opts = StreamOptions(chunk=chunk, right_context=right, min_gap=args.endpoint)
         hyps, greedy, compute, latencies, intervals = [], [], 0.0, [], []
         for a in audios:
