@@ -7,7 +7,7 @@
 # Every stage is idempotent, and stage 4 resumes a killed run from exp_dir/last.pt with the same command.
 cd "$(dirname "$0")/../.."
 recipe_opts="real text books fsdd init_from exp_dir config real_repeat synth_repeat num_synth seed workers lm_min_count
-  lm_weight word_score blend train_args"
+  lm_weight word_score beam_size blend train_args"
 real=""                      # shared/data/real: folders holding manifest.jsonl (required)
 text=""                      # sentences for synthesis and the LM (required)
 books=""                     # more LM text (plain or .xz), optional
@@ -21,8 +21,9 @@ num_synth=2400               # synthetic sentences in the training voices, weigh
 seed=1
 workers=2
 lm_min_count=2               # n-grams (n >= 2) seen fewer times are pruned from the LM
-lm_weight=1.5                # decoding with the LM (tuned on 300 real dev utterances)
-word_score=1
+lm_weight=1.5                # decoding with the LM (tuned on the real dev set, docs/model_card.md)
+word_score=-0.5
+beam_size=128
 blend=0.7                    # default.pt = blend x fine-tuned + (1 - blend) x --init-from
 train_args=""                # extra section.key=value overrides for asr train
 source recipes/stages.sh
@@ -83,7 +84,7 @@ if run_stage 5 "decode: real dev and held-out digits, synthetic test sets, FSDD 
     set=${item%%=*} manifest=${item#*=}
     $ASR evaluate --model $exp_dir/default.pt --manifest "$manifest" --out $exp_dir/decode/${set}_greedy | tail -n 1
     $ASR evaluate --model $exp_dir/default.pt --manifest "$manifest" --out $exp_dir/decode/${set}_beam+lm \
-      --lm $data/lm/lm.bin --lexicon $data/lm/lexicon.txt --lm-weight $lm_weight --word-score $word_score | tail -n 1
+      --lm $data/lm/lm.bin --lexicon $data/lm/lexicon.txt --lm-weight $lm_weight --word-score $word_score --beam-size $beam_size | tail -n 1
   done
   stage_done 5
 fi
