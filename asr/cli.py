@@ -238,7 +238,12 @@ def _decode_args(p: argparse.ArgumentParser) -> None:
         "--beam-size/--lm/--lexicon/--hotwords is given",
     )
     p.add_argument("--no-lm", action="store_true", help="the bundled model without the bundled LM")
-    p.add_argument("--beam-size", type=int, default=None, help=f"default {_default(DecodeOptions, 'beam_size')}; with the bundled LM 128")
+    p.add_argument(
+        "--beam-size",
+        type=int,
+        default=None,
+        help=f"default {_default(DecodeOptions, 'beam_size')}; with the bundled LM 128",
+    )
     p.add_argument("--lm", help="ARPA (or KenLM binary) word LM; needs --lexicon")
     p.add_argument("--lexicon", help="lexicon file (asr lm writes one)")
     p.add_argument("--lm-weight", type=float, default=None)
