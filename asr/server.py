@@ -96,13 +96,15 @@ def vosk_rate(config) -> int:
     return int(rate)
 
 
-def vosk_result(events) -> dict:
-    """The finals among ``events`` as one Vosk result (several, in one long frame, are joined)."""
+def vosk_result(events, words: bool) -> dict:
+    """The finals among ``events`` as one Vosk result (several, in one long frame, are joined); ``words``: with
+    each word's times and confidence."""
     finals = [e for e in events if e.type == "final" and e.text]
     out: dict = {}
-    words = [w for e in finals for w in e.words]
-    if words:
-        out["result"] = [{"conf": w.confidence, "end": w.end, "start": w.start, "word": w.word} for w in words]
+    if words and any(e.words for e in finals):
+        out["result"] = [
+            {"conf": w.confidence, "end": w.end, "start": w.start, "word": w.word} for e in finals for w in e.words
+        ]
     out["text"] = " ".join(e.text for e in finals)
     return out
 
@@ -140,23 +142,22 @@ class Server:
         self.recognizer, self.opts, self.stream_opts = recognizer, opts, stream_opts
         self.pool = ThreadPoolExecutor(max_workers=opts.workers, thread_name_prefix="asr-model")
         self.sessions = 0
-        self.page = PAGE.read_bytes()
-        self.info = json.dumps(describe(recognizer, stream_opts)).encode()
+        page, info = PAGE.read_bytes(), json.dumps(describe(recognizer, stream_opts)).encode()
+        html = (page, "text/html; charset=utf-8")
+        self.routes = {"/": html, "/index.html": html, "/info": (info, "application/json")}  # path → (body, type)
 
     def _http(self, connection, request):
-        """Plain HTTP: the page at ``/``; ``/ws`` goes on to the WebSocket handshake."""
+        """Plain HTTP: the page at ``/``, ``/info``; WebSocket upgrades (and ``/ws``) go on to the handshake."""
         from websockets.datastructures import Headers
         from websockets.http11 import Response
 
         path = request.path.split("?")[0]
         if path == "/ws" or request.headers.get("Upgrade", "").lower() == "websocket":
             return None  # the WebSocket handshake: /ws (this protocol) or / (Vosk's, or this one)
-        body = {"/": (self.page, "text/html; charset=utf-8"), "/index.html": (self.page, "text/html; charset=utf-8")}
-        body["/info"] = (self.info, "application/json")
         if path == "/favicon.ico":  # no icon, and no 404 in the browser's console
             return Response(204, "No Content", Headers([("Cache-Control", "max-age=86400")]), b"")
-        if path in body:
-            data, kind = body[path]
+        if path in self.routes:
+            data, kind = self.routes[path]
             headers = Headers(
                 [("Content-Type", kind), ("Content-Length", str(len(data))), ("Cache-Control", "no-store")]
             )
@@ -233,10 +234,7 @@ class Server:
             if isinstance(message, str):
                 m = parse_json(message)
                 if "eof" in m:
-                    result = vosk_result(await self._run(stream.finish))
-                    if not words:
-                        result.pop("result", None)
-                    await ws.send(json.dumps(result))
+                    await ws.send(json.dumps(vosk_result(await self._run(stream.finish), words)))
                     await ws.close(1000, "done")
                     return
                 if "config" not in m:
@@ -247,13 +245,8 @@ class Server:
                 rate, words = new_rate, bool(m["config"].get("words", words))
             else:
                 started = True
-                events = await self._run(stream.accept, self._audio(message, dtype, scale), rate)
-                result = vosk_result(events) if any(e.type == "final" and e.text for e in events) else None
-                if result is None:
-                    reply = {"partial": stream.partial}
-                else:
-                    reply = result if words else {"text": result["text"]}
-                await ws.send(json.dumps(reply))
+                result = vosk_result(await self._run(stream.accept, self._audio(message, dtype, scale), rate), words)
+                await ws.send(json.dumps(result if result["text"] else {"partial": stream.partial}))
             message = await self._recv(ws)
 
     async def run(self, ready=None) -> None:

@@ -24,11 +24,11 @@ import time
 import numpy as np
 import torch
 
-from asr.audio import SAMPLE_RATE, load_audio
+from asr.audio import FRAME, SAMPLE_RATE, HighPass, load_audio
 from asr.data import read_manifest
 from asr.decode import DecodeOptions
 from asr.metrics import wer
-from asr.streaming import StreamOptions
+from asr.streaming import Endpointer, StreamOptions
 from asr.transcribe import DEFAULT_MODEL, load_model
 
 BLOCK = int(0.02 * SAMPLE_RATE)
@@ -38,6 +38,14 @@ def end_of_speech(audio: np.ndarray) -> float:
     n = len(audio) // 160
     e = 10 * np.log10((audio[: n * 160].reshape(n, 160).astype(np.float64) ** 2).mean(1) + 1e-12)
     return (int(np.flatnonzero(e > e.max() - 35)[-1]) + 1) / 100
+
+
+def endpointer_tail(played: np.ndarray, speech_end: float) -> float:
+    """Seconds from ``speech_end`` to the last frame the online endpointer still takes for speech."""
+    x, ep = HighPass()(played), Endpointer()
+    n = len(x) // FRAME
+    last = max((i for i in range(n) if ep.is_speech(x[i * FRAME : (i + 1) * FRAME])), default=-1)
+    return (last + 1) / 100 - speech_end
 
 
 def run_stream(rec, opts: StreamOptions, audio: np.ndarray) -> dict:
@@ -122,6 +130,13 @@ def main() -> None:
             chunk, right = (float(x) for x in spec.split(":"))
             setups.append((f"LC-BLSTM {rec.path.name}", args.model, chunk, right))
     silence_before, silence_after = np.zeros(SAMPLE_RATE // 2, np.float32), np.zeros(SAMPLE_RATE, np.float32)
+    tails = [
+        endpointer_tail(np.concatenate([silence_before, a, silence_after]), 0.5 + end_of_speech(a)) for a in audios
+    ]
+    print(
+        f"endpointer: speech heard after the end of speech p50 {pct(tails, 50):.0f} / p95 {pct(tails, 95):.0f} ms "
+        f"(max {max(tails) * 1000:.0f} ms); finals cannot come before it"
+    )
     for name, model_path, chunk, right in setups:
         r = rec if model_path == args.model else load_model(model_path, opts=rec.opts, int8=args.int8)
         opts = StreamOptions(chunk=chunk, right_context=right, min_gap=args.endpoint)
