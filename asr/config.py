@@ -90,7 +90,7 @@ class TrainConfig:
     log_every: int = 10  # steps between log lines
     valid_max_utts: int = 500  # validate on at most this many utterances
     compile: bool = False  # torch.compile the model (CUDA only)
-    cmvn: str = ""  # precomputed CMVN statistics (asr cmvn); empty = compute at the start of training
+    cmvn: str = ""  # precomputed CMVN statistics (asr cmvn), also replacing init_from's; empty = computed at the start (or init_from's)
     speed_perturb: float = 0.0  # play each utterance at 1-x, 1 or 1+x times its speed (0 = off); e.g. 0.1
     narrowband_prob: float = 0.0  # fraction of utterances band-limited to telephone bandwidth (8 kHz sampling)
     # Real-world channels (asr.data.apply_channel), each a probability per utterance

@@ -389,6 +389,9 @@ def train(
         resume_run(run, resume)
     elif tc.init_from:
         notes = warm_start(run, tc.init_from)
+        if tc.cmvn:  # new statistics for the warm-started model (e.g. over real speech too)
+            init_cmvn(run)
+            notes.append(f"CMVN statistics from {tc.cmvn}, not from {tc.init_from}")
     else:
         init_cmvn(run)
     p = run.progress

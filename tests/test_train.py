@@ -160,6 +160,25 @@ def test_warm_start_into_a_wider_model(tiny_model, tiny_corpus):
     assert len(res.stderr.strip().splitlines()) == 1, res.stderr
 
 
+def test_warm_start_with_new_cmvn_statistics(tiny_model, tiny_corpus, tmp_path):
+    """train.cmvn replaces the warm-start checkpoint's CMVN statistics (a fine-tune on other speech); without it
+    the checkpoint's statistics are kept."""
+    m = tiny_corpus / "train.jsonl"
+    stats = tmp_path / "cmvn.pt"
+    torch.save({"mean": torch.full((80,), -3.0), "std": torch.full((80,), 2.0)}, stats)
+    args = ["--config", ROOT / "conf/tiny.yaml", "--train", m, "--valid", m]
+    args += [f"train.init_from={tiny_model}", "train.max_steps=1", "optim.lr=1e-9", "train.threads=2"]
+    run_asr("train", *args, "--exp-dir", tmp_path / "new", f"train.cmvn={stats}")
+    run_asr("train", *args, "--exp-dir", tmp_path / "kept")
+    new = torch.load(tmp_path / "new" / "last.pt", weights_only=False)["model"]
+    kept = torch.load(tmp_path / "kept" / "last.pt", weights_only=False)["model"]
+    old = torch.load(tiny_model, weights_only=False)["model"]
+    assert torch.allclose(new["cmvn.mean"], torch.full((80,), -3.0))
+    assert torch.allclose(new["cmvn.istd"], torch.full((80,), 0.5))
+    assert torch.equal(kept["cmvn.mean"], old["cmvn.mean"]) and torch.equal(kept["cmvn.istd"], old["cmvn.istd"])
+    assert "CMVN statistics from" in (tmp_path / "new" / "log.txt").read_text()
+
+
 def test_word_piece_model_warm_started_from_a_character_model(tiny_model, tiny_corpus):
     """model.word_pieces: pieces learnt from the training text travel in the checkpoint; a character model can
     warm-start the word-piece one (its letters keep their output rows); every decoder and word times work on pieces."""
