@@ -164,7 +164,7 @@ def test_synth_recipe_end_to_end(tmp_path, espeak):
 def test_real_levers_recipe_runs_a_lever_and_tabulates_it(tmp_path, tiny_model, tiny_corpus):
     """recipes/real/levers.sh on the tiny corpus laid out as stages 0-2 of recipes/real leave it: the subsets and
     CMVN (stage 0), one lever run with its validation curve and whole-dev default decoding (stage 1), the table
-    and plot (stage 9); a finished stage is skipped when run again."""
+    and plot (stage 11); a finished stage is skipped when run again."""
     data = tmp_path / "data"
     rows = [json.loads(x) for x in (tiny_corpus / "train.jsonl").read_text().splitlines()]
     for row in rows:
@@ -184,7 +184,7 @@ def test_real_levers_recipe_runs_a_lever_and_tabulates_it(tmp_path, tiny_model, 
     assert (data / "cmvn_real_synth.pt").is_file()
     valid = [json.loads(x) for x in (tmp_path / "levers/baseline/metrics.jsonl").read_text().splitlines()]
     assert [v["step"] for v in valid if v["kind"] == "valid"] == [1, 2]
-    table = run_levers("--stage", "10")
+    table = run_levers("--stage", "11")
     assert table.returncode == 0, table.stderr[-3000:]
     row = [x for x in table.stdout.splitlines() if x.startswith("| baseline |")]
     assert len(row) == 1 and "–" not in row[0], table.stdout  # greedy and default-decoding figures both present

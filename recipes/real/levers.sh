@@ -5,9 +5,9 @@
 # the whole real dev set at its end, then one table and one plot. Needs stages 0-2 of recipes/real/run.sh.
 #   recipes/real/levers.sh --data exp/real/data --init-from exp/default_v9.pt --narrow-from exp/default_v7.pt
 # Each lever is a stage (idempotent; a killed run resumes from its last.pt with the same command); stage 9 repeats
-# the baseline with another seed, to show how far apart two runs of the same set-up land.
+# the baseline with another seed, to show how far apart two runs of the same set-up land; stage 10 the peak learning rate.
 cd "$(dirname "$0")/../.."
-recipe_opts="data init_from narrow_from narrow_hidden exp_dir config steps batch_seconds valid_utts valid_every train_args"
+recipe_opts="data init_from narrow_from narrow_hidden exp_dir config steps batch_seconds lr valid_utts valid_every train_args"
 data=""                      # stages 0-2 output of recipes/real/run.sh (required)
 init_from=""                 # the synthetic-speech model every lever starts from (required)
 narrow_from=""               # a narrower synthetic-speech model, for the width lever (stage 8; optional)
@@ -16,6 +16,7 @@ exp_dir=exp/levers
 config=conf/default.yaml
 steps=200                    # optimiser steps per lever
 batch_seconds=80             # audio per batch
+lr=3e-4                      # peak learning rate of every lever but stage 10's
 valid_utts=300               # real dev clips validated (greedy) during each run
 valid_every=50
 train_args=""                # extra section.key=value overrides for every run
@@ -38,7 +39,7 @@ lever() {
   $ASR train --config $config --train "${manifests[@]}" --valid $data/real/dev.jsonl --exp-dir "$dir" \
     train.init_from=$init_from train.max_steps=$steps train.max_batch_seconds=$batch_seconds \
     train.valid_every=$valid_every train.valid_max_utts=$valid_utts train.save_every=$valid_every \
-    optim.warmup_steps=$warmup $train_args "${overrides[@]}"
+    optim.lr=$lr optim.warmup_steps=$warmup $train_args "${overrides[@]}"
   $ASR evaluate --model "$dir/last.pt" --manifest $data/real/dev.jsonl --out "$dir/decode_dev" \
     --lm asr/assets/lm.bin --lexicon asr/assets/lexicon.txt --lm-weight 1.5 --word-score -0.5 --beam-size 128 \
     | tail -n 1 | tee "$dir/dev_default.txt"
@@ -90,7 +91,11 @@ if run_stage 9 "noise: the baseline again with another seed (another order of ba
   lever baseline_seed2 "baseline, seed 2" $synth $synth $real $real $fsdd -- train.seed=2
   stage_done 9
 fi
-if run_stage 10 "table and plot"; then
-  ${ASR% -m asr} tools/plot_levers.py --exp-dir $exp_dir --out $exp_dir/levers.png | tee $exp_dir/levers.md
+if run_stage 10 "optimiser: peak learning rate 1e-3 instead of 3e-4"; then
+  lever lr_1e-3 "peak lr 1e-3" $synth $synth $real $real $fsdd -- optim.lr=1e-3
   stage_done 10
+fi
+if run_stage 11 "table and plot"; then
+  ${ASR% -m asr} tools/plot_levers.py --exp-dir $exp_dir --out $exp_dir/levers.png | tee $exp_dir/levers.md
+  stage_done 11
 fi
