@@ -91,7 +91,7 @@ if run_stage 9 "noise: the baseline again with another seed (another order of ba
   lever baseline_seed2 "baseline, seed 2" $synth $synth $real $real $fsdd -- train.seed=2
   stage_done 9
 fi
-if run_stage 10 "optimiser: peak learning rate 1e-3 instead of 3e-4"; then
+if run_stage 10 "optimiser: peak learning rate 1e-3 instead of $lr"; then
   lever lr_1e-3 "peak lr 1e-3" $synth $synth $real $real $fsdd -- optim.lr=1e-3
   stage_done 10
 fi
