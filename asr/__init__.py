@@ -12,17 +12,17 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "load_model": "transcribe",
-    "available_models": "transcribe",
+    "available_models": "bundled",
     "Recognizer": "transcribe",
-    "Result": "transcribe",
-    "SegmentText": "transcribe",
-    "Word": "transcribe",
+    "Result": "results",
+    "SegmentText": "results",
+    "Word": "results",
     "DecodeOptions": "options",
     "TranscribeOptions": "options",
     "StreamOptions": "options",
     "ServerOptions": "options",
     "VadOptions": "vad",
-    "Event": "streaming",
+    "Event": "results",
     "AsrError": "errors",
 }
 __all__ = [*_EXPORTS, "__version__"]

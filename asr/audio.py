@@ -6,6 +6,7 @@ libsndfile cannot open. All resampling (files, arrays, training's speed and band
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ SAMPLE_RATE = 16000  # the model's input rate (Hz)
 FRAME = SAMPLE_RATE // 100  # 10 ms: the frame of every energy measure (VAD, levels, word times)
 HIGHPASS_HZ = 80.0  # DC offset, mains hum and rumble below this are removed before the VAD and the features
 LEVEL_TARGET_DB = -15.0  # speech is scaled so its loud frames (95th percentile of 10 ms energy) sit here (dBFS)
-MAX_LEVEL_GAIN_DB = 40.0  # ... by at most this much (quieter input stays quieter)
+MAX_LEVEL_GAIN_DB = 60.0  # ... by at most this much (speech peaking at -60 dBFS is still heard)
 
 
 class AudioError(AsrError):
@@ -38,14 +39,32 @@ def resample(audio: np.ndarray, orig_sr: int, target_sr: int = SAMPLE_RATE) -> n
     return soxr.resample(np.ascontiguousarray(audio, dtype=np.float32), orig_sr, target_sr).astype(np.float32)
 
 
+MAX_CHANNELS = 8  # an array with at most this many rows and more columns is read as (channels, samples)
+
+
 def as_model_input(samples, sample_rate: int) -> np.ndarray:
-    """An array of samples ((N,) or (N, channels), any numeric dtype; integers are scaled to [-1, 1]) at
-    ``sample_rate`` → (N',) float32 mono at 16 kHz."""
+    """An array of samples at ``sample_rate`` → (N',) float32 mono at 16 kHz.
+
+    Takes NumPy arrays and torch tensors of any numeric dtype (integers are scaled to [-1, 1]) in the common layouts:
+    (N,), (N, channels) as soundfile reads them, or (channels, N) as torchaudio does (up to ``MAX_CHANNELS``
+    channels); channels are averaged. Anything else is an :class:`AudioError`, never a silent empty result.
+    """
+    if hasattr(samples, "detach"):  # a torch tensor, on any device
+        samples = samples.detach().cpu().numpy()
     a = np.asarray(samples)
+    if a.ndim == 2 and a.shape[0] <= MAX_CHANNELS and a.shape[0] < a.shape[1]:
+        a = a.T  # (channels, samples) → (samples, channels)
+    if a.ndim == 2 and a.shape[1] > MAX_CHANNELS:
+        raise AudioError(
+            f"array: shape {a.shape} has more than {MAX_CHANNELS} channels either way; "
+            "expected (samples,), (samples, channels) or (channels, samples)"
+        )
     if a.ndim == 2:
         a = a.mean(axis=1) if a.dtype.kind == "f" else a.astype(np.float64).mean(axis=1).astype(a.dtype)
     if a.ndim != 1:
-        raise AudioError(f"array: expected (samples,) or (samples, channels), got shape {a.shape}")
+        raise AudioError(f"array: expected (samples,), (samples, channels) or (channels, samples), got {a.shape}")
+    if a.dtype.kind not in "iuf":
+        raise AudioError(f"array: samples must be numbers, got dtype {a.dtype}")
     if a.dtype.kind in "iu":
         info = np.iinfo(a.dtype)
         a = (a.astype(np.float64) - (info.max + info.min + 1) / 2) / ((info.max - info.min + 1) / 2)
@@ -64,17 +83,22 @@ def frame_energy_db(audio: np.ndarray) -> np.ndarray:
     return 10 * np.log10((frames**2).mean(axis=1) + 1e-12)
 
 
-class HighPass:
-    """Butterworth high-pass (order 8 at ``HIGHPASS_HZ``, 33 dB down at 50 Hz) over a stream of blocks.
+MAINS_HZ = (50.0, 60.0)  # mains hum fundamentals, notched out besides the high-pass
 
-    Removes DC offset and mains hum before the VAD and the features sees them; the filter state is carried from
-    block to block, so filtering a file in blocks gives the same samples as filtering it whole. (N,) → (N,) float32.
+
+class HighPass:
+    """Butterworth high-pass (order 8 at ``HIGHPASS_HZ``) and notches at the mains frequencies over a stream of blocks.
+
+    Removes DC offset and mains hum (a hum of amplitude 0.3 at 50 or 60 Hz comes out over 80 dB down) before the VAD
+    and the features see them; the filter state is carried from block to block, so filtering a file in blocks gives
+    the same samples as filtering it whole. (N,) → (N,) float32.
     """
 
     def __init__(self, sample_rate: int = SAMPLE_RATE) -> None:
-        from scipy.signal import butter
+        from scipy.signal import butter, iirnotch, tf2sos
 
-        self.sos = butter(8, HIGHPASS_HZ, "highpass", fs=sample_rate, output="sos")
+        notches = [tf2sos(*iirnotch(hz, 2.0, fs=sample_rate)) for hz in MAINS_HZ]
+        self.sos = np.concatenate([butter(8, HIGHPASS_HZ, "highpass", fs=sample_rate, output="sos"), *notches])
         self.zi: np.ndarray | None = None
 
     def __call__(self, block: np.ndarray) -> np.ndarray:
@@ -114,10 +138,18 @@ def condition(audio: np.ndarray) -> np.ndarray:
     return normalize_level(remove_hum(audio))
 
 
+def _quiet_decoder(path: str):
+    """libmpg123's own notes on damaged MP3 frames ("part2_3_length … too large") kept off our stderr."""
+    from .quiet import silenced_stderr
+
+    return silenced_stderr() if path.lower().endswith(".mp3") else contextlib.nullcontext()
+
+
 def _read_soundfile(path: str) -> tuple[np.ndarray, int]:
     import soundfile as sf
 
-    data, sr = sf.read(path, dtype="float32", always_2d=True)
+    with _quiet_decoder(path):
+        data, sr = sf.read(path, dtype="float32", always_2d=True)
     return data.mean(axis=1), sr
 
 
@@ -182,11 +214,50 @@ def audio_duration(path: str | Path) -> float:
         return len(load_audio(path)) / SAMPLE_RATE
 
 
-def stream_audio(path: str | Path, block_s: float = 30.0, sr: int = SAMPLE_RATE):
+def _wav_declared_frames(path: str) -> int:
+    """The frame count a WAV file's header declares (libsndfile reports what is present instead); 0 if not a WAV
+    or the header leaves the size open."""
+    import struct
+
+    with open(path, "rb") as f:
+        head = f.read(1 << 16)
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return 0
+    pos, block_align = 12, 0
+    while pos + 8 <= len(head):
+        kind, size = head[pos : pos + 4], struct.unpack("<I", head[pos + 4 : pos + 8])[0]
+        if kind == b"fmt " and pos + 22 <= len(head):
+            block_align = struct.unpack("<H", head[pos + 20 : pos + 22])[0]
+        if kind == b"data":
+            return size // block_align if block_align and size not in (0, 0xFFFFFFFF) else 0
+        pos += 8 + size + (size & 1)
+    return 0
+
+
+def _read_until_damage(f, start: int, frames: int, path: str) -> np.ndarray | None:
+    """Re-read ``frames`` frames from ``start`` a tenth of a second at a time, keeping what decodes before the
+    damage. (n, channels) float32, or None if nothing can be read."""
+    step = max(1, f.samplerate // 10)
+    pieces = []
+    try:
+        f.seek(start)
+        while sum(len(p) for p in pieces) < frames:
+            with _quiet_decoder(path):
+                piece = f.read(step, dtype="float32", always_2d=True)
+            pieces.append(piece)
+            if len(piece) < step:
+                break
+    except Exception:
+        pass
+    return np.concatenate(pieces) if pieces else None
+
+
+def stream_audio(path: str | Path, block_s: float = 30.0, sr: int = SAMPLE_RATE, warnings: list[str] | None = None):
     """Yield an audio file as consecutive (N,) float32 mono blocks at ``sr``, holding one block in memory at a time.
 
     Formats libsndfile reads are decoded and resampled incrementally (soxr streaming); anything else is decoded
-    whole through :func:`load_audio`.
+    whole through :func:`load_audio`. A file that ends before its header says (a truncated download or copy) is
+    read as far as it goes, and a line saying so is appended to ``warnings``.
 
     Raises:
         AudioError: as :func:`load_audio`.
@@ -196,20 +267,27 @@ def stream_audio(path: str | Path, block_s: float = 30.0, sr: int = SAMPLE_RATE)
 
     path = _check_file(path)
     try:
-        f = sf.SoundFile(path)
+        with _quiet_decoder(path):
+            f = sf.SoundFile(path)
     except Exception:
         yield load_audio(path, sr)  # audioread fallback: whole file
         return
-    total = 0
+    total, declared, damaged = 0, 0, ""
     with f:
         rs = soxr.ResampleStream(f.samplerate, sr, 1, dtype="float32") if f.samplerate != sr else None
         frames = max(1, int(block_s * f.samplerate))
         while True:
             try:
-                data = f.read(frames, dtype="float32", always_2d=True)
-            except Exception as e:
-                raise AudioError(f"{path}: truncated or corrupt audio ({str(e).splitlines()[0]})") from None
-            last = len(data) < frames
+                with _quiet_decoder(path):
+                    data = f.read(frames, dtype="float32", always_2d=True)
+            except Exception as e:  # a damaged or cut file: read on in small steps up to the damage, if we may
+                damaged = str(e).splitlines()[0]
+                data = _read_until_damage(f, total, frames, path) if warnings is not None and f.seekable() else None
+                if data is None or not len(data):
+                    if total == 0:
+                        raise AudioError(f"{path}: truncated or corrupt audio ({damaged})") from None
+                    data = np.zeros((0, f.channels), np.float32)
+            last = len(data) < frames or bool(damaged)
             mono = data.mean(axis=1)
             if not np.all(np.isfinite(mono)):
                 raise AudioError(f"{path}: contains NaN or infinite samples")
@@ -218,6 +296,15 @@ def stream_audio(path: str | Path, block_s: float = 30.0, sr: int = SAMPLE_RATE)
             if len(out):
                 yield out.astype(np.float32, copy=False)
             if last:
+                declared = max(f.frames if f.seekable() else 0, _wav_declared_frames(path))
                 break
+    if damaged and warnings is not None and total:
+        warnings.append(f"truncated or corrupt after {total / f.samplerate:.2f} s ({damaged}); transcribed so far")
+        declared = 0
     if total == 0:
         raise AudioError(f"{path}: contains no audio samples")
+    if warnings is not None and total and declared > total + f.samplerate // 100:
+        warnings.append(
+            f"truncated: the header promises {declared / f.samplerate:.2f} s, the file holds {total / f.samplerate:.2f} s "
+            "(transcribed as far as it goes)"
+        )

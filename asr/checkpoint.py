@@ -10,15 +10,11 @@ from typing import Any
 import torch
 
 from .config import config_from_dict, config_to_dict
-from .errors import AsrError, UsageError
+from .errors import CheckpointError, UsageError
 from .model import CTCModel, build_model
 from .text import Tokenizer, tokenizer_from_state
 
 FORMAT_VERSION = 1
-
-
-class CheckpointError(AsrError):
-    """A checkpoint cannot be read; one line naming the file and the reason."""
 
 
 def _numpy_globals() -> list:

@@ -7,7 +7,16 @@ import sys
 from pathlib import Path
 
 from .errors import AsrError, UsageError
-from .options import CMVN_MAX_UTTS, EVAL_BATCH_SIZE, DecodeOptions, ServerOptions, StreamOptions, TranscribeOptions
+from .options import (
+    DEFAULT_BOOST,
+    EVAL_BATCH_SIZE,
+    MAX_BOOST,
+    MAX_WORD_BONUS,
+    DecodeOptions,
+    ServerOptions,
+    StreamOptions,
+    TranscribeOptions,
+)
 
 EXAMPLES = {
     "train": "asr train --config conf/tiny.yaml --train data/train.jsonl --valid data/dev.jsonl --exp-dir exp/tiny "
@@ -16,19 +25,11 @@ EXAMPLES = {
     "--decoder beam --lm lm/lm.arpa --lexicon lm/lexicon.txt",
     "transcribe": "asr transcribe meeting.mp3 --format srt --output-dir subs/\n"
     "  asr transcribe recordings/ --glob '*.flac' --format json --output-dir out/ --verbose\n"
-    "  asr transcribe call.wav --hotwords kubernetes:3 grafana",
+    "  asr transcribe --hotwords kubernetes:3,grafana call.wav",
     "stream": "asr stream --mic\n  asr stream talk.wav --realtime --partials",
     "serve": "asr serve --port 8765   # then open http://127.0.0.1:8765/",
     "export": "asr export --model exp/real/best.pt --out model.pt --int8-weights --info recipe=recipes/real/run.sh\n"
     "  asr export --model asr/assets/default.pt --out model.ts --torchscript",
-    "lm": "asr lm --text sentences.txt books.txt.xz --order 3 --min-count 2 --max-vocab 100000 --out-dir lm/",
-    "report": "asr report --exp-dir exp/tiny",
-    "download": "asr download --dest downloads/librispeech --parts dev-clean test-clean train-clean-100 --lm",
-    "cmvn": "asr cmvn --manifest data/train.jsonl --out data/cmvn.pt",
-    "synth": "asr synth --text sentences.txt --out-dir corpus --split train --voices train --num-utts 2000",
-    "prepare": "asr prepare --root corpus --split train --out data/train.jsonl\n"
-    "  asr prepare --root ../shared/data/fsdd --fsdd-out-dir data/fsdd --test-speakers george\n"
-    "  asr prepare --root ../shared/data/real --real-out-dir data/real",
 }
 
 
@@ -37,19 +38,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show a traceback for errors in the input too")
     sub = p.add_subparsers(dest="command", required=True)
 
-    def add(name: str, help: str) -> argparse.ArgumentParser:
+    def add(name: str, help: str, example: str = "") -> argparse.ArgumentParser:
         return sub.add_parser(
             name,
             help=help,
             description=help,
-            epilog=f"example:\n  {EXAMPLES[name]}",
+            epilog=f"example:\n  {example or EXAMPLES[name]}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
 
     t = add("train", "Train a CTC model (resumes from EXP_DIR/last.pt if present).")
     t.add_argument("--config", help="YAML file of overrides (conf/*.yaml)")
     t.add_argument("--train", required=True, nargs="+", help="training manifest(s) (JSONL)")
-    t.add_argument("--valid", required=True, help="validation manifest (JSONL)")
+    t.add_argument(
+        "--valid", required=True, nargs="+", help="validation manifest(s) (JSONL); the first one picks best.pt"
+    )
     t.add_argument("--exp-dir", required=True, help="output folder")
     t.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
     t.add_argument("overrides", nargs="*", metavar="section.key=value", help="config overrides, applied last")
@@ -77,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
 
     st = add("stream", "Live transcription of the microphone or a file: partial results, a final line per utterance.")
     st.add_argument("input", nargs="?", help="audio file (instead of --mic)")
-    st.add_argument("--mic", action="store_true", help="listen to the microphone until Ctrl-C (needs asr[mic])")
+    st.add_argument("--mic", action="store_true", help="listen to the microphone until Ctrl-C (needs the [mic] extra)")
     st.add_argument("--mic-device", default=None, help="input device name or number (default: the system's)")
     st.add_argument("--realtime", action="store_true", help="feed the file at real-time pace")
     st.add_argument("--partials", action="store_true", help="also show partial results (on stderr)")
@@ -94,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     sv.add_argument("--port", type=int, default=_default(ServerOptions, "port"), help="0 picks a free port")
     sv.add_argument("--max-sessions", type=int, default=_default(ServerOptions, "max_sessions"))
+    sv.add_argument(
+        "--workers", type=int, default=_default(ServerOptions, "workers"), help="threads running the model for sessions"
+    )
     sv.add_argument("--max-frame-bytes", type=int, default=_default(ServerOptions, "max_frame_bytes"))
     sv.add_argument(
         "--idle-timeout",
@@ -129,85 +135,9 @@ def _parser() -> argparse.ArgumentParser:
         "model back towards its start",
     )
 
-    lm = add("lm", "Build a word n-gram LM (ARPA) and a lexicon from a text file.")
-    lm.add_argument(
-        "--text",
-        nargs="+",
-        help="text files, one sentence per line (plain, .xz, .gz, .bz2), or JSONL manifests (their transcripts)",
-    )
-    lm.add_argument(
-        "--lexicon-from-arpa",
-        metavar="ARPA",
-        help="instead of building an LM, write OUT_DIR/lexicon.txt for an existing ARPA LM",
-    )
-    lm.add_argument("--order", type=int, default=3)
-    lm.add_argument("--out-dir", required=True, help="writes lm.arpa and lexicon.txt here")
-    lm.add_argument(
-        "--min-count", type=int, default=1, help="prune n-grams (order >= 2) seen fewer times (1 = keep all)"
-    )
-    lm.add_argument("--max-vocab", type=int, default=0, help="keep the N most frequent words (0 = all)")
-    lm.add_argument(
-        "--exclude-held-out",
-        action="store_true",
-        help="leave out the sentences that `asr synth` reserves for evaluation voices",
-    )
+    from .corpus.cli import add_corpus_commands
 
-    dl = add(
-        "download", "Download and extract LibriSpeech parts (and LM resources) from openslr; md5-checked, resumable."
-    )
-    dl.add_argument("--dest", required=True, help="extracts to DEST/LibriSpeech/<part>; LM files to DEST/lm")
-    dl.add_argument("--parts", nargs="+", required=True, help="e.g. train-clean-100 dev-clean test-clean")
-    dl.add_argument("--lm", action="store_true", help="also fetch the pruned 3-gram ARPA LM (openslr 11)")
-    dl.add_argument("--base-url", default=None, help="mirror (default: openslr.org)")
-
-    rp = add("report", "Collect EXP_DIR/decode/*/errors.txt into EXP_DIR/RESULTS.md.")
-    rp.add_argument("--exp-dir", required=True)
-
-    cm = add("cmvn", "Compute global CMVN statistics over a manifest (used by train.cmvn=PATH).")
-    cm.add_argument("--manifest", required=True, nargs="+")
-    cm.add_argument("--out", required=True)
-    cm.add_argument("--max-utts", type=int, default=CMVN_MAX_UTTS, help="random sample size")
-
-    s = add("synth", "Synthesise a speech corpus in LibriSpeech layout with offline TTS engines.")
-    s.add_argument("--text", required=True, help="sentences, one per line")
-    s.add_argument("--out-dir", required=True)
-    s.add_argument("--split", required=True, help="split folder name, e.g. train, dev, test")
-    s.add_argument(
-        "--voices", choices=["train", "eval"], required=True, help="training voices, or the held-out evaluation voices"
-    )
-    s.add_argument(
-        "--sentences",
-        choices=["train", "held-out", "all"],
-        default=None,
-        help="which part of the text to draw from (default: train for train voices, held-out for eval)",
-    )
-    s.add_argument("--num-utts", type=int, required=True)
-    s.add_argument(
-        "--engines", default="espeak,flite", help="comma-separated: espeak, flite, festival, mbrola, pico, piper"
-    )
-    s.add_argument(
-        "--engine-share",
-        default="",
-        metavar="ENGINE=FRACTION,…",
-        help="fraction of utterances per engine, e.g. flite=0.2,festival=0.1 (default: equal per voice)",
-    )
-    s.add_argument("--max-voices", type=int, default=0, help="use only this many voices (0 = all)")
-    s.add_argument("--max-sentences", type=int, default=3, help="sentences joined per utterance (1..N)")
-    s.add_argument("--noise-prob", type=float, default=0.0, help="fraction of utterances with added noise")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--workers", type=int, default=2)
-
-    pr = add("prepare", "Write JSONL manifests: one split of a LibriSpeech-layout corpus, or FSDD by speaker.")
-    pr.add_argument("--root", required=True, help="LibriSpeech-layout folder holding the split folders, or FSDD")
-    pr.add_argument("--split", help="split folder name (LibriSpeech layout)")
-    pr.add_argument("--out", help="manifest path (LibriSpeech layout)")
-    pr.add_argument("--fsdd-out-dir", help="FSDD: write train.jsonl and test.jsonl here")
-    pr.add_argument("--test-speakers", default="george", help="FSDD: comma-separated held-out speakers")
-    pr.add_argument(
-        "--real-out-dir",
-        help="real speech (folders of manifest.jsonl, e.g. shared/data/real): write "
-        "normalised, speaker-disjoint train/dev/test manifests here",
-    )
+    add_corpus_commands(add)
     return p
 
 
@@ -250,12 +180,13 @@ def _decode_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--word-score", type=float, default=None)
     p.add_argument(
         "--hotwords",
-        nargs="+",
-        metavar="WORD[:BOOST]",
+        action="append",
+        metavar="WORD[:BOOST],…",
         default=[],
-        help="bias the beam search towards these words (BOOST: log-prob bonus per character)",
+        help="bias the beam search towards these words, comma-separated; may be repeated and go before or after the "
+        f"inputs (BOOST: log-prob bonus per letter, 0-{MAX_BOOST:g}, at most {MAX_WORD_BONUS:g} a word)",
     )
-    p.add_argument("--hotword-boost", type=float, default=2.0, help="BOOST of hotwords given without one")
+    p.add_argument("--hotword-boost", type=float, default=DEFAULT_BOOST, help="BOOST of hotwords given without one")
     p.add_argument("--int8", action="store_true", help="int8-quantised RNN and linear layers (faster on CPU)")
     p.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N")
     p.add_argument(
@@ -289,7 +220,7 @@ def _stream_args(p: argparse.ArgumentParser) -> None:
         "--int8",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="int8-quantised RNN and linear layers (default: on for the CPU, where it streams 3x faster at the same WER)",
+        help="int8-quantised RNN and linear layers (default: on for the CPU; speed and WER in docs/streaming.md)",
     )
 
 
@@ -325,6 +256,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         max_sessions=args.max_sessions,
+        workers=args.workers,
         max_frame_bytes=args.max_frame_bytes,
         idle_timeout=args.idle_timeout,
     )
@@ -342,8 +274,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _decode_options(args: argparse.Namespace):
-    from .decode import decode_options
-    from .transcribe import DEFAULT_MODEL, resolve_model
+    from .bundled import DEFAULT_MODEL, decode_options, resolve_model
 
     return decode_options(
         bundled=resolve_model(args.model) == DEFAULT_MODEL,
@@ -387,28 +318,38 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
+    from .bundled import BUNDLED_MODELS
     from .formats import FORMATS
     from .inputs import expand_inputs, output_paths
-    from .transcribe import load_model
 
-    topts = TranscribeOptions(batch_size=args.batch_size, threads=args.threads)  # checks the numbers first
-    rec = load_model(args.model, args.device, _decode_options(args), topts.threads, int8=args.int8)  # fails first
-
+    # Everything that can be refused is refused before torch and the model load (a second, not ten).
+    topts = TranscribeOptions(batch_size=args.batch_size, threads=args.threads)
+    dopts = _decode_options(args)
+    if args.model and not Path(args.model).is_file() and args.model not in BUNDLED_MODELS:
+        raise UsageError(f"{args.model}: no such model file")
     formats = FORMATS if args.format == "all" else (args.format,)
+    if not args.output_dir and args.format == "all":
+        raise UsageError("--format all needs --output-dir")
     inputs = expand_inputs(args.inputs, args.glob)
     try:
         for e in inputs.errors:
             print(f"asr: error: {e}", file=sys.stderr)
         files = inputs.files
-        if not args.output_dir and (args.format == "all" or (len(files) > 1 and args.format in ("srt", "vtt"))):
+        if not files:
+            return 1
+        if not args.output_dir and len(files) > 1 and args.format in ("srt", "vtt"):
             raise UsageError(f"--format {args.format} with several inputs needs --output-dir")
         outputs = output_paths(inputs, args.output_dir, formats, args.overwrite) if args.output_dir else {}
+        from .transcribe import load_model
+
+        rec = load_model(args.model, args.device, dopts, topts.threads, int8=args.int8)
         return _transcribe_files(args, rec, inputs, outputs, formats, topts, len(inputs.errors))
     finally:
         inputs.cleanup()
 
 
 def _transcribe_files(args: argparse.Namespace, rec, inputs, outputs: dict, formats: tuple, topts, failed: int) -> int:
+    import json
     import time
 
     from tqdm import tqdm
@@ -443,7 +384,7 @@ def _transcribe_files(args: argparse.Namespace, rec, inputs, outputs: dict, form
         if len(files) > 1:
             bar.update(1)
         if isinstance(result, Exception):
-            bar.write(f"asr: error: {result}", file=sys.stderr)
+            bar.write(f"asr: error: {str(result).replace(str(path), inputs.display(path))}", file=sys.stderr)
             failed += 1
             continue
         for warning in result.warnings:
@@ -461,8 +402,11 @@ def _transcribe_files(args: argparse.Namespace, rec, inputs, outputs: dict, form
                 out = outputs[path][fmt]
                 out.parent.mkdir(parents=True, exist_ok=True)
                 out.write_text(WRITERS[fmt](result))
-        elif args.format == "txt":
-            print(result.text if len(files) == 1 else f"{inputs.display(path)}: {result.text}", flush=True)
+                bar.write(f"{inputs.display(path)} → {out}", file=sys.stdout)
+        elif len(files) > 1 and args.format == "json":  # JSON Lines: one object per input, naming it
+            print(json.dumps({"file": inputs.display(path)} | result.to_dict(), ensure_ascii=False), flush=True)
+        elif len(files) > 1:
+            print(f"{inputs.display(path)}: {result.text}", flush=True)
         else:
             print(WRITERS[args.format](result), end="", flush=True)
     bar.close()
@@ -482,10 +426,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         from .export import export_torchscript, quantize_int8
 
         model, tokenizer, _ = load_checkpoint_model(args.model)
-        export_torchscript(quantize_int8(model) if args.int8 else model, args.out, tokenizer.tokens)
+        export_torchscript(quantize_int8(model) if args.int8 else model, args.out, tokenizer.state_dict())
         print(
             f"wrote {args.out} ({Path(args.out).stat().st_size / 1e6:.1f} MB): forward(wav (B, N), lens (B,)) → "
-            "(log_probs (B, T, V), lens (B,)); the V tokens are its extra file tokens.json"
+            "(log_probs (B, T, V), lens (B,)); the V tokens are its extra file tokens.json, the units and any "
+            "pronunciation lexicon its extra file tokenizer.json"
         )
         return 0
     info = dict(kv.split("=", 1) for kv in args.info if "=" in kv)
@@ -503,107 +448,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_lm(args: argparse.Namespace) -> int:
-    from .lm import build_lm, lexicon_from_arpa
-
-    if args.lexicon_from_arpa:
-        Path(args.out_dir).mkdir(parents=True, exist_ok=True)
-        n = lexicon_from_arpa(args.lexicon_from_arpa, Path(args.out_dir) / "lexicon.txt")
-        print(f"wrote {Path(args.out_dir) / 'lexicon.txt'} ({n} words)")
-        return 0
-    if not args.text:
-        raise UsageError("--text is required (or --lexicon-from-arpa)")
-    arpa, lexicon = build_lm(
-        args.text,
-        args.out_dir,
-        args.order,
-        args.exclude_held_out,
-        args.min_count,
-        args.max_vocab,
-        log=lambda msg: print(f"asr lm: {msg}", file=sys.stderr, flush=True),
-    )
-    print(f"wrote {arpa} and {lexicon}")
-    return 0
-
-
-def cmd_download(args: argparse.Namespace) -> int:
-    from .corpus.download import DEFAULT_LM_RESOURCES, OPENSLR, download_librispeech, download_lm_resources
-
-    base = args.base_url or OPENSLR
-    root = download_librispeech(args.parts, args.dest, base_url=base)
-    print(f"{root}: {', '.join(args.parts)}")
-    if args.lm:
-        print(f"{download_lm_resources(list(DEFAULT_LM_RESOURCES), args.dest, base_url=base)}: LM resources")
-    return 0
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from .evaluate import write_results
-
-    out = write_results(args.exp_dir)
-    print(out.read_text(), end="")
-    return 0
-
-
-def cmd_cmvn(args: argparse.Namespace) -> int:
-    from .features import save_cmvn_stats
-
-    mean, std, frames = save_cmvn_stats(args.manifest, args.out, args.max_utts)
-    print(f"{args.out}: {frames} frames, mean log-mel {float(mean.mean()):.2f}, std {float(std.mean()):.2f}")
-    return 0
-
-
-def cmd_synth(args: argparse.Namespace) -> int:
-    from .corpus.synth import make_split, parse_engine_share, pick_sentences, select_voices
-
-    text = pick_sentences(args.text, args.sentences or ("train" if args.voices == "train" else "held-out"))
-    voices = select_voices(args.engines.split(","), args.voices == "eval", args.max_voices, args.seed)
-    n = make_split(
-        args.out_dir,
-        args.split,
-        voices,
-        text,
-        args.num_utts,
-        args.seed,
-        args.max_sentences,
-        args.noise_prob,
-        workers=args.workers,
-        engine_share=parse_engine_share(args.engine_share) or None,
-    )
-    print(f"{Path(args.out_dir) / args.split}: {n} utterances from {len(voices)} voices")
-    return 0
-
-
-def cmd_prepare(args: argparse.Namespace) -> int:
-    from .corpus.prepare import prepare_fsdd, prepare_librispeech
-
-    if args.real_out_dir:
-        from .corpus.prepare import prepare_real
-
-        counts = prepare_real(args.root, args.real_out_dir)
-        print(f"{args.real_out_dir}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-        return 0
-    if args.fsdd_out_dir:
-        n_train, n_test = prepare_fsdd(args.root, args.fsdd_out_dir, args.test_speakers.split(","))
-        print(f"{args.fsdd_out_dir}: {n_train} train, {n_test} test utterances")
-        return 0
-    if not (args.split and args.out):
-        raise UsageError("--split and --out are required (or --fsdd-out-dir for FSDD)")
-    n = prepare_librispeech(args.root, args.split, args.out)
-    print(f"{args.out}: {n} utterances")
-    return 0
-
-
-COMMANDS = {
+COMMANDS = {  # what users run; the corpus tooling's commands come from asr.corpus.cli
     "train": cmd_train,
     "evaluate": cmd_evaluate,
     "transcribe": cmd_transcribe,
-    "lm": cmd_lm,
-    "synth": cmd_synth,
-    "prepare": cmd_prepare,
-    "report": cmd_report,
-    "cmvn": cmd_cmvn,
-    "download": cmd_download,
     "stream": cmd_stream,
     "serve": cmd_serve,
     "export": cmd_export,
@@ -622,8 +470,10 @@ def main(argv: list[str] | None = None) -> None:
         args.overrides += extra
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    from .corpus.cli import CORPUS_COMMANDS
+
     try:
-        code = COMMANDS[args.command](args)
+        code = (COMMANDS | CORPUS_COMMANDS)[args.command](args)
     except (AsrError, OSError) as e:  # the user's input or files; anything else is a bug and keeps its traceback
         if args.debug:
             raise

@@ -59,6 +59,10 @@ class ModelConfig:
     dropout: float = 0.1  # between RNN layers
     proj: int = 0  # optional linear projection after each RNN layer (0 = none)
     word_pieces: int = 0  # output units: 0 = characters; N = characters plus N word pieces learnt from the train text
+    units: str = "char"  # "char" (letters, or word pieces) or "phone" (CMUdict phonemes and a pronunciation lexicon)
+    lexicon: str = (
+        ""  # phone models: a lexicon or word list whose words the model's lexicon holds besides the train words
+    )
 
 
 @dataclass
@@ -84,11 +88,12 @@ class TrainConfig:
     num_workers: int = 2  # DataLoader workers (0 = load in the main process)
     threads: int = 0  # torch intra-op threads on CPU (0 = torch default)
     device: str = "auto"  # "auto", "cpu", "cuda" or "cuda:N"
-    amp: str = "auto"  # "auto" (bf16 on CUDA, off on CPU), "bf16" or "off"
+    amp: str = "auto"  # "auto" (bf16 where the GPU or CPU supports it, else float32), "bf16" or "off"
     valid_every: int = 500  # steps between validations (also at the end of each epoch)
     save_every: int = 100  # steps between writes of last.pt
     log_every: int = 10  # steps between log lines
-    valid_max_utts: int = 500  # validate on at most this many utterances
+    valid_max_utts: int = 500  # validate on at most this many utterances (of each validation manifest)
+    valid_default_decoding: bool = False  # also decode validation as the bundled model does (beam + bundled LM)
     compile: bool = False  # torch.compile the model (CUDA only)
     cmvn: str = ""  # precomputed CMVN statistics (asr cmvn), also replacing init_from's; empty = computed at the start (or init_from's)
     speed_perturb: float = 0.0  # play each utterance at 1-x, 1 or 1+x times its speed (0 = off); e.g. 0.1
@@ -128,6 +133,7 @@ def _yaml_load(text: str):
 _CHOICES = {
     ("model", "subsampling"): ("stack", "conv"),
     ("model", "rnn_type"): ("lstm", "gru"),
+    ("model", "units"): ("char", "phone"),
     ("train", "amp"): ("auto", "bf16", "off"),
 }
 
@@ -234,6 +240,10 @@ def validate(cfg: ExperimentConfig) -> None:
         raise ConfigError("model.subsample_factor, model.hidden and model.layers must be >= 1")
     if m.word_pieces < 0:
         raise ConfigError("model.word_pieces must be >= 0 (0 = characters)")
+    if m.units == "phone" and m.word_pieces:
+        raise ConfigError("model.word_pieces applies to character models only (model.units=char)")
+    if m.lexicon and m.units != "phone":
+        raise ConfigError("model.lexicon applies to phone models only (model.units=phone)")
     if not 0.0 <= m.dropout < 1.0:
         raise ConfigError("model.dropout must be in [0, 1)")
 

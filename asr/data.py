@@ -114,7 +114,12 @@ ROOMS = 48  # room impulse responses simulated once per dataset
 
 def simulate_rooms(n: int, seed: int) -> list[np.ndarray]:
     """``n`` room impulse responses at 16 kHz (pyroomacoustics shoe-box rooms, image method), each peak-normalised."""
-    import pyroomacoustics as pra
+    try:
+        import pyroomacoustics as pra
+    except ImportError:
+        raise AsrError(
+            "train.reverb_prob needs pyroomacoustics (the [train] extra: pip install -e '.[train]')"
+        ) from None
 
     rng = np.random.default_rng([seed, 7])
     rirs = []

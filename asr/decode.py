@@ -16,65 +16,11 @@ import torch
 from .errors import UsageError
 from .hotwords import CharBiasLM, WordBiasLM, lexicon_with_hotwords
 from .options import DecodeOptions
-from .text import BLANK, SPACE, WORD_END, Tokenizer, WordPieceTokenizer, lexicon_line, lexicon_spelling, normalize_text
+from .text import BLANK, SPACE, WORD_END, CharTokenizer, Tokenizer, lexicon_line, lexicon_spelling, normalize_text
 
-__all__ = ["DecodeOptions", "Decoder", "Hypothesis", "make_decoder", "default_decode_options"]
+__all__ = ["DecodeOptions", "Decoder", "Hypothesis", "make_decoder"]
 
 FL_SPACE = WORD_END  # flashlight's word separator token
-
-
-ASSETS = Path(__file__).parent / "assets"
-BUNDLED_LM = ASSETS / "lm.bin"  # word 3-gram (KenLM binary) from book text and sentences; see docs/model_card.md
-BUNDLED_LEXICON = ASSETS / "lexicon.txt"
-BUNDLED_LM_WEIGHT = 1.5  # tuned with the bundled model on the real dev set (docs/model_card.md)
-BUNDLED_WORD_SCORE = -0.5
-BUNDLED_BEAM_SIZE = 128  # 1.5 WER points better than 32 on real dev; the search is ~15% of the model's CPU time
-
-
-def bundled_lm_available() -> bool:
-    return BUNDLED_LM.is_file() and BUNDLED_LEXICON.is_file()
-
-
-def default_decode_options(**overrides) -> DecodeOptions:
-    """How the bundled model decodes by default: beam search with the bundled word LM (greedy without it)."""
-    if not bundled_lm_available():
-        return DecodeOptions(**overrides)
-    kw = {
-        "decoder": "beam",
-        "lm": str(BUNDLED_LM),
-        "lexicon": str(BUNDLED_LEXICON),
-        "lm_weight": BUNDLED_LM_WEIGHT,
-        "word_score": BUNDLED_WORD_SCORE,
-        "beam_size": BUNDLED_BEAM_SIZE,
-    }
-    return DecodeOptions(**(kw | overrides))
-
-
-def decode_options(
-    bundled: bool,
-    decoder: str | None = None,
-    no_lm: bool = False,
-    lm: str | None = None,
-    lexicon: str | None = None,
-    hotwords: list[str] = (),
-    hotword_boost: float = 2.0,
-    **given,
-) -> DecodeOptions:
-    """Decoding options from what a user asked for (the CLI's flags; ``given``: beam_size, lm_weight, word_score,
-    None when not given). The bundled model decodes with the bundled LM unless told otherwise; other models
-    greedily, or with beam search when a beam size, an LM, a lexicon or hotwords are given."""
-    from .hotwords import parse_hotwords
-
-    words = parse_hotwords(list(hotwords), hotword_boost)
-    if words and decoder == "greedy":
-        raise UsageError("--hotwords needs the beam search (drop --decoder greedy)")
-    if no_lm and (lm or lexicon):
-        raise UsageError("--no-lm contradicts --lm/--lexicon")
-    given = {k: v for k, v in given.items() if v is not None}
-    if bundled and decoder != "greedy" and not (no_lm or lm or lexicon):
-        return default_decode_options(hotwords=words, **given)
-    beam = decoder == "beam" or (decoder is None and bool(given.get("beam_size") or lm or lexicon or words))
-    return DecodeOptions(decoder="beam" if beam else "greedy", lm=lm, lexicon=lexicon, hotwords=words, **given)
 
 
 @dataclass(frozen=True)
@@ -164,15 +110,10 @@ class FlashlightDecoder:
     def __init__(self, tokenizer: Tokenizer, opts: DecodeOptions) -> None:
         from torchaudio.models.decoder import ctc_decoder
 
-        for name in ("lexicon", "lm"):
-            p = getattr(opts, name)
-            if p and not Path(p).is_file():
-                raise FileNotFoundError(f"{p}: no such {name} file")
-        for word, _ in opts.hotwords:
-            if any(c not in tokenizer.index for c in word):
-                raise UsageError(f"hotword '{word}': characters outside the model's alphabet")
         self.tokenizer, self.lexicon = tokenizer, bool(opts.lexicon)
-        with tempfile.TemporaryDirectory() as tmp:
+        from .quiet import silenced_stderr
+
+        with tempfile.TemporaryDirectory() as tmp, silenced_stderr():  # flashlight's trie notes
             lexicon, lm, weight = self._lexicon_and_lm(opts, Path(tmp) / "lexicon.txt")
             self.decoder = ctc_decoder(
                 lexicon=lexicon,
@@ -197,7 +138,7 @@ class FlashlightDecoder:
         if not opts.lexicon:
             return None, CharBiasLM(opts.hotwords, self.tokenizer), 1.0
         bonus = lexicon_with_hotwords(opts.lexicon, opts.hotwords, tmp_lexicon)
-        if isinstance(self.tokenizer, WordPieceTokenizer):
+        if type(self.tokenizer) is not CharTokenizer:  # word pieces or phones: the file spells in letters
             respell_lexicon(tmp_lexicon, tmp_lexicon, self.tokenizer)
         if not opts.hotwords:
             return str(tmp_lexicon), opts.lm, opts.lm_weight if opts.lm else 0.0
@@ -235,27 +176,46 @@ class FlashlightDecoder:
 
 
 def respell_lexicon(src: str | Path, dst: str | Path, tokenizer: Tokenizer) -> int:
-    """Write lexicon ``src`` to ``dst`` with each word spelt in ``tokenizer``'s pieces; returns the words kept.
+    """Write lexicon ``src`` to ``dst`` with each word spelt in ``tokenizer``'s units (word pieces; phones, a line per
+    pronunciation); returns the lines written.
 
-    The words keep their case (LibriSpeech's are upper case); words with letters outside the alphabet are dropped.
+    The words keep their case (LibriSpeech's are upper case); words with letters outside the alphabet, or that the
+    tokenizer cannot spell, are dropped. A word listed twice (pronunciation variants) is spelt once.
     """
-    out = []
+    out, seen = [], set()
     for line in Path(src).read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         word = line.split()[0]
-        if spelling := lexicon_spelling(word):
-            out.append(lexicon_line(word, tokenizer.spell(spelling)))
+        spelling = lexicon_spelling(word)
+        if spelling and word not in seen:
+            seen.add(word)
+            out.extend(lexicon_line(word, s) for s in tokenizer.spellings(spelling) if s)
     Path(dst).write_text("\n".join(out) + "\n", encoding="utf-8")
     return len(out)
+
+
+def check_decode_options(tokenizer: Tokenizer, opts: DecodeOptions) -> None:
+    """What can be checked before a decoder is built, in a moment: the lexicon and LM that ``opts`` names exist
+    (FileNotFoundError), an LM comes with a lexicon and every hotword can be spelt in the model's units
+    (UsageError); each a one-line error."""
+    for name in ("lexicon", "lm"):
+        p = getattr(opts, name)
+        if p and not Path(p).is_file():
+            raise FileNotFoundError(f"{p}: no such {name} file")
+    if opts.lm and not opts.lexicon:
+        raise UsageError("a word LM needs a lexicon (--lexicon)")
+    for word, _ in opts.hotwords:
+        spelt = tokenizer.spell(word)
+        if not spelt or any(c not in tokenizer.index for c in spelt):
+            raise UsageError(f"hotword '{word}': the model cannot spell it (outside its alphabet or units)")
 
 
 def make_decoder(tokenizer: Tokenizer, opts: DecodeOptions) -> Decoder:
     """The decoder for ``opts``: greedy; flashlight with a lexicon (and LM) or hotwords; else prefix search."""
     if opts.decoder == "greedy":
         return GreedyDecoder(tokenizer)
-    if opts.lm and not opts.lexicon:
-        raise UsageError("a word LM needs a lexicon (--lexicon)")
+    check_decode_options(tokenizer, opts)
     if opts.lexicon or opts.hotwords:
         return FlashlightDecoder(tokenizer, opts)
     return PrefixSearchDecoder(tokenizer, opts)

@@ -13,3 +13,7 @@ class AsrError(Exception):
 
 class UsageError(AsrError, ValueError):
     """An option or argument value that cannot be used (out of range, contradictory)."""
+
+
+class CheckpointError(AsrError):
+    """A checkpoint cannot be read; one line naming the file and the reason."""

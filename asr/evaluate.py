@@ -38,17 +38,17 @@ def infer(
     model: CTCModel,
     utts: list[Utterance],
     tokenizer: Tokenizer,
-    decoder: Decoder,
+    decoders: dict[str, Decoder],
     device: torch.device | str = "cpu",
     max_batch_seconds: float = 200.0,
     num_workers: int = 0,
     amp: bool = False,
-) -> tuple[list[Hypothesis], float]:
-    """Decode ``utts`` in duration-sorted batches.
+) -> tuple[dict[str, list[Hypothesis]], float]:
+    """Decode ``utts`` in duration-sorted batches, each batch's log-probs by every decoder of ``decoders``.
 
     Returns:
-        one hypothesis per utterance (in input order) and the CTC loss per target token averaged over utterances
-        (the unit of the training loss, ``reduction="mean"``).
+        ``{name: one hypothesis per utterance (in input order)}`` and the CTC loss per target token averaged over
+        utterances (the unit of the training loss, ``reduction="mean"``).
     """
     model.eval()
     sampler = DurationBucketSampler([u.duration for u in utts], max_batch_seconds, max_size=64, jitter=0.0)
@@ -58,7 +58,7 @@ def infer(
         AsrDataset(utts, tokenizer), batch_sampler=batches, collate_fn=collate, num_workers=num_workers
     )
     device = torch.device(device)
-    hyps: list[Hypothesis | None] = [None] * len(utts)
+    hyps: dict[str, list] = {name: [None] * len(utts) for name in decoders}
     loss_sum = 0.0
     for batch in loader:
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
@@ -73,9 +73,10 @@ def infer(
             zero_infinity=True,
         )
         loss_sum += float((loss / batch["target_lens"].to(device).clamp(min=1)).sum())  # as training's "mean"
-        for i, h in zip(batch["index"].tolist(), decoder(log_probs.float().cpu(), lens.cpu())):
-            hyps[i] = h
-    return hyps, loss_sum / max(len(utts), 1)  # type: ignore[return-value]
+        for name, decoder in decoders.items():
+            for i, h in zip(batch["index"].tolist(), decoder(log_probs.float().cpu(), lens.cpu())):
+                hyps[name][i] = h
+    return hyps, loss_sum / max(len(utts), 1)
 
 
 def evaluate(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .transcribe import Result
+from .results import Result
 
 FORMATS = ("txt", "json", "srt", "vtt")
 
@@ -18,7 +18,8 @@ def _timestamp(seconds: float, sep: str) -> str:
 
 
 def to_txt(result: Result) -> str:
-    return result.text + "\n"
+    """The transcript, a line per segment (long recordings are cut at pauses), so lines stay readable."""
+    return "".join(s.text + "\n" for s in result.segments) if result.segments else result.text + "\n"
 
 
 def to_json(result: Result) -> str:

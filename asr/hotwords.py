@@ -1,13 +1,14 @@
 """Hotword biasing inside the beam search: words the user expects get a bonus while they are being spelled.
 
-The bonus is ``boost`` log-probability per character of the hotword, so a longer word earns more. It is given
+The bonus is ``boost`` log-probability per letter of the hotword, so a longer word earns more (at most
+``MAX_WORD_BONUS`` for a whole word, so a long boosted word cannot flood the output). It is given
 *during* the search, not by rescoring finished hypotheses, which is what lets a word the acoustic model finds unlikely
 survive pruning:
 
 * lexicon-free search (:class:`CharBiasLM`): each character that continues a hotword from the start of a word earns
   the bonus; if the word then goes another way (or ends early) the bonus earned so far is taken back, so only whole
   hotwords keep it.
-* lexicon search (:class:`WordBiasLM`): the hotword's score is raised by ``boost × len(word)`` on top of the word
+* lexicon search (:class:`WordBiasLM`): the hotword's score is raised by its whole bonus on top of the word
   n-gram LM (if any). Flashlight spreads each word's best score over its spelling prefixes ("smearing"), so partial
   hotwords are favoured too. Hotwords missing from the lexicon are added to it.
 
@@ -20,27 +21,13 @@ from pathlib import Path
 
 from torchaudio.models.decoder import CTCDecoderLM, CTCDecoderLMState
 
-from .errors import UsageError
-from .text import Tokenizer, lexicon_line, normalize_text
-
-DEFAULT_BOOST = 2.0  # log-probability per character
+from .options import MAX_WORD_BONUS
+from .text import Tokenizer, lexicon_line
 
 
-def parse_hotwords(specs: list[str], default_boost: float = DEFAULT_BOOST) -> tuple[tuple[str, float], ...]:
-    """``["word", "other:3.5"]`` → ``(("word", default_boost), ("other", 3.5))``; raises ValueError on bad input."""
-    out = {}
-    for spec in specs:
-        word, sep, boost = spec.rpartition(":") if ":" in spec else (spec, "", "")
-        try:
-            value = float(boost) if sep else default_boost
-        except ValueError:
-            raise UsageError(f"hotword '{spec}': boost '{boost}' is not a number") from None
-        norm = normalize_text(word)
-        if not norm:
-            raise UsageError(f"hotword '{spec}': no letters in it")
-        for w in norm.split():  # a phrase boosts each of its words
-            out[w] = value
-    return tuple(out.items())
+def word_bonus(word: str, boost: float) -> float:
+    """A whole hotword's bonus: ``boost`` per letter, at most ``MAX_WORD_BONUS``."""
+    return min(boost * len(word), MAX_WORD_BONUS)
 
 
 class CharBiasLM(CTCDecoderLM):
@@ -54,7 +41,8 @@ class CharBiasLM(CTCDecoderLM):
         self.is_end: list[bool] = [False]
         for word, boost in hotwords:
             node = 0
-            for piece in tokenizer.spell(word):  # letters, or the word pieces a word-piece model spells it with
+            spelt = tokenizer.spell(word)  # letters, word pieces or phones, as the model spells it
+            for piece in spelt:
                 tok = tokenizer.index[piece]
                 if tok not in self.children[node]:
                     self.children[node][tok] = len(self.children)
@@ -62,7 +50,7 @@ class CharBiasLM(CTCDecoderLM):
                     self.bonus.append(0.0)
                     self.is_end.append(False)
                 node = self.children[node][tok]
-                self.bonus[node] = max(self.bonus[node], boost * len(piece))
+                self.bonus[node] = max(self.bonus[node], word_bonus(word, boost) / len(spelt))
             self.is_end[node] = True
         self.states: dict[CTCDecoderLMState, tuple[int, float]] = {}  # state → (trie node or -1, bonus so far)
 
@@ -137,7 +125,7 @@ def lexicon_with_hotwords(lexicon: str, hotwords: tuple[tuple[str, float], ...],
     bonus, extra = {}, []
     for word, boost in hotwords:
         for entry in entries.get(word, [word]):
-            bonus[entry] = boost * len(word)
+            bonus[entry] = word_bonus(word, boost)
         if word not in entries:
             extra.append(lexicon_line(word, word))
     out.write_text("\n".join(lines + extra) + "\n", encoding="utf-8")

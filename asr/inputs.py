@@ -64,20 +64,15 @@ def expand_inputs(items: list[str], pattern: str | None = None) -> Inputs:
 def output_paths(
     inputs: Inputs, out_dir: str | Path, formats: tuple[str, ...], overwrite: bool = False
 ) -> dict[str, dict[str, Path]]:
-    """``{file: {format: out_dir/<relative path>.<format>}}``, mirroring the input folders.
+    """``{file: {format: out_dir/<relative path without the audio extension>.<format>}}``, mirroring the input
+    folders (``in/a/x.mp3`` → ``out/a/x.txt``; stdin → ``stdin.txt``): one rule, whatever else is in the folder.
 
-    Two inputs that would share a name keep their audio extension (``a.wav.txt``, ``a.flac.txt``); if they still
-    collide (the same name from two places given on the command line), this raises UsageError before anything is
-    transcribed. An output file that exists already is an error unless ``overwrite``.
+    Two inputs that would write the same file (``x.mp3`` beside ``x.ogg``, or the same name from two places on the
+    command line) raise UsageError before anything is transcribed. An output file that exists already is an error
+    unless ``overwrite``.
     """
     out_dir = Path(out_dir)
     stems = {f: inputs.relative[f] for f in inputs.files}
-    counts: dict[Path, int] = {}
-    for stem in stems.values():
-        counts[stem] = counts.get(stem, 0) + 1
-    for f, stem in stems.items():
-        if counts[stem] > 1 and f not in inputs.spooled:
-            stems[f] = stem.with_name(stem.name + Path(f).suffix)
     owner: dict[Path, str] = {}
     paths: dict[str, dict[str, Path]] = {}
     for f in inputs.files:
@@ -87,7 +82,7 @@ def output_paths(
             if p in owner:
                 raise UsageError(
                     f"{inputs.display(f)} and {inputs.display(owner[p])} would both be written to {p}; "
-                    "transcribe them into different --output-dir folders"
+                    "transcribe them into different --output-dir folders (or pick one with --glob)"
                 )
             if p.exists() and not overwrite:
                 raise UsageError(f"{p}: exists already (pass --overwrite to replace it)")

@@ -45,7 +45,7 @@ def microphone_blocks(device: str | int | None = None) -> Iterator[np.ndarray]:
         import sounddevice as sd
     except (ImportError, OSError) as e:  # OSError: the PortAudio library is missing
         raise UsageError(
-            f"--mic needs the sounddevice package and PortAudio: pip install 'asr[mic]' and "
+            f"--mic needs the sounddevice package and PortAudio: pip install -e '.[mic]' in the asr checkout, and "
             f"apt-get install libportaudio2 ({e})"
         ) from None
     try:

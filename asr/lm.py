@@ -304,14 +304,16 @@ def lexicon_lines(words: Iterable[str]) -> list[str]:
 
 
 def write_lexicon(path: str | Path, words: Iterable[str]) -> int:
-    """Write :func:`lexicon_lines` of ``words`` (sorted); returns the number of words written."""
-    lines = lexicon_lines(sorted(set(words)))
+    """Write :func:`lexicon_lines` of ``words`` in their order (most frequent first: a phone lexicon keeps the first
+    few words of each pronunciation); returns the number of words written."""
+    lines = lexicon_lines(dict.fromkeys(words))
     Path(path).write_text("".join(line + "\n" for line in lines))
     return len(lines)
 
 
 def lexicon_from_arpa(arpa: str | Path, out: str | Path) -> int:
-    """Write a spelling lexicon for every unigram of an ARPA LM. Returns the number of words written."""
+    """Write a spelling lexicon for every unigram of an ARPA LM, the likeliest first. Returns the number of words
+    written."""
     words, in_unigrams = [], False
     with open(arpa, encoding="utf-8", errors="replace") as f:
         for line in f:
@@ -321,8 +323,8 @@ def lexicon_from_arpa(arpa: str | Path, out: str | Path) -> int:
                 continue
             parts = line.split()
             if in_unigrams and len(parts) >= 2 and parts[1] not in (BOS, EOS, UNK):
-                words.append(parts[1])
-    lines = lexicon_lines(words)
+                words.append((-float(parts[0]), parts[1]))
+    lines = lexicon_lines(w for _, w in sorted(words))  # the likeliest words first
     Path(out).write_text("".join(line + "\n" for line in lines))
     return len(lines)
 

@@ -15,7 +15,7 @@ weights. It documents the model; the fast path is cuDNN / oneDNN through ``nn.LS
 Padding: a bidirectional layer is two unidirectional RNNs. The forward one runs on the padded batch (its outputs before
 an utterance's end never see the padding); the backward one runs on each utterance reversed *within its own length*,
 so it starts at the utterance's last real frame. A padded batch therefore gives the same outputs as each utterance
-alone, without packed sequences (whose backward pass measured ~20× slower on CPU than padded tensors).
+alone, without packed sequences (whose backward pass is much slower on CPU than padded tensors; docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 from .errors import UsageError
 
+DEFAULT_BOOST = 2.0  # hotwords: log-probability bonus per letter (asr/hotwords.py)
+MAX_BOOST = 5.0  # ... at most, per letter
+MAX_WORD_BONUS = 12.0  # ... and at most this much for a whole word, so a long boosted word cannot flood the output
 EVAL_BATCH_SIZE = 16  # utterances ``asr evaluate`` decodes together (sorted by length, so little padding)
 CMVN_MAX_UTTS = 1000  # utterances sampled for global CMVN statistics (training and ``asr cmvn``)
 
@@ -40,7 +43,7 @@ class DecodeOptions:
     beam_threshold: float = 25.0  # prune hypotheses scoring this far below the best
     lexicon: str | None = None  # lexicon file ("word w o r d |" per line; respelt for word pieces); needed by an LM
     lm: str | None = None  # ARPA or KenLM binary word n-gram LM
-    lm_weight: float = 1.5  # LM score weight (tuning in docs/model_card.md)
+    lm_weight: float = 1.5  # LM score weight (tuning in docs/devlog.md)
     word_score: float = 0.0  # insertion bonus per word
     unk_score: float = float("-inf")  # score of out-of-lexicon words (lexicon mode)
     hotwords: tuple[tuple[str, float], ...] = ()  # (word, bonus per character) pairs, see asr/hotwords.py
@@ -79,3 +82,32 @@ class ServerOptions:
     max_frame_bytes: int = 1 << 20
     idle_timeout: float = 30.0  # seconds without a message before a session is closed
     workers: int = 2  # threads running the model
+
+
+def parse_hotwords(specs: list[str], default_boost: float = DEFAULT_BOOST) -> tuple[tuple[str, float], ...]:
+    """Hotword specs → ``((word, boost per letter), …)``.
+
+    Each spec is ``WORD[:BOOST]`` or several of them separated by commas (``"grafana,kubernetes:3"``). A word must
+    normalise to one word of letters (``covid19`` would become three words and is refused, naming it); BOOST is a
+    number from 0 to ``MAX_BOOST``. Raises UsageError naming the bad spec.
+    """
+    from .text import normalize_text
+
+    out: dict[str, float] = {}
+    for spec in (s.strip() for item in specs for s in item.split(",")):
+        if not spec:
+            continue
+        word, sep, boost = spec.rpartition(":") if ":" in spec else (spec, "", "")
+        try:
+            value = float(boost) if sep else default_boost
+        except ValueError:
+            raise UsageError(f"hotword '{spec}': boost '{boost}' is not a number") from None
+        if not 0 <= value <= MAX_BOOST:
+            raise UsageError(f"hotword '{spec}': boost must be between 0 and {MAX_BOOST:g}")
+        norm = normalize_text(word)
+        if not norm:
+            raise UsageError(f"hotword '{spec}': no letters in it")
+        if " " in norm:
+            raise UsageError(f"hotword '{word}': reads as several words ('{norm}'); give one word of letters")
+        out[norm] = value
+    return tuple(out.items())

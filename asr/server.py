@@ -122,7 +122,7 @@ def decode_frame(data: bytes, dtype: np.dtype, scale: float) -> np.ndarray:
 def describe(recognizer, opts: StreamOptions) -> dict:
     """What ``/info`` tells the page: the model and how it streams."""
     cfg, dec = recognizer.model.cfg, recognizer.opts
-    units = f"{cfg.word_pieces} word pieces" if cfg.word_pieces else "characters"
+    units = "phones" if cfg.units == "phone" else f"{cfg.word_pieces} word pieces" if cfg.word_pieces else "characters"
     kind = ("Bi" if cfg.bidirectional else "") + cfg.rnn_type.upper()
     look = f", {opts.right_context:g} s look-ahead" if cfg.bidirectional else ""
     return {
@@ -261,6 +261,9 @@ class Server:
             self.opts.port,
             process_request=self._http,
             max_size=self.opts.max_frame_bytes * OVERSIZE_READ + 1024,
+            # While the cores decode, a pong may wait longer than a keepalive timeout would allow; a client that is
+            # really gone is found by idle_timeout instead, so no live session is ever dropped with 1011.
+            ping_timeout=None,
         ) as server:
             host, port = server.sockets[0].getsockname()[:2]
             if ready is not None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -30,26 +29,11 @@ from .audio import SAMPLE_RATE, HighPass
 from .errors import UsageError
 from .model import CTCModel
 from .options import StreamOptions
+from .results import Event, Word
 from .text import Tokenizer
 from .vad import FRAME, VadOptions, energy_db, speech_threshold
 
-if TYPE_CHECKING:
-    from .transcribe import Word
-
 NONSPEECH_RISE_DB = 0.01  # the online noise floor may rise this much per 10 ms frame (1 dB/s)
-
-
-@dataclass(frozen=True)
-class Event:
-    type: str  # "partial" or "final"
-    text: str
-    start: float  # seconds from the start of the stream
-    end: float
-    words: tuple[Word, ...] = ()  # a final's words with times and confidences (when the stream has a finaliser)
-
-    def to_dict(self) -> dict:
-        """The ``/ws`` protocol's message (without the words)."""
-        return {"type": self.type, "text": self.text, "start": round(self.start, 3), "end": round(self.end, 3)}
 
 
 class Endpointer:
@@ -194,6 +178,7 @@ class Stream:
         self.gap_frames = round(opts.min_gap * 100)
         self.history: deque[np.ndarray] = deque(maxlen=self.pad_frames + 1)  # the last pad + 1 frames
         self.utt: _Utterance | None = None
+        self.last_end = 0  # frame where the last utterance (with its pad) ended: the next one starts after it
         self.resampler = None
         self.rate: int | None = None
         self.highpass = HighPass()  # DC offset and mains hum, removed before the endpointer and the model
@@ -235,8 +220,9 @@ class Stream:
             self.history.append(frame)
             u = self.utt
             if u is None:
-                if speech:  # an utterance starts ``pad`` before its first speech frame
-                    first = idx + 1 - len(self.history)
+                if speech:  # an utterance starts ``pad`` before its first speech frame, never inside the last one
+                    kept = min(len(self.history), idx + 1 - self.last_end)
+                    first = idx + 1 - kept
                     self.utt = _Utterance(
                         first,
                         idx + 1,
@@ -245,7 +231,7 @@ class Stream:
                         ChunkEncoder(self.model, self.opts),
                         IncrementalGreedyDecoder(self.tokenizer),
                     )
-                    fed += self.history
+                    fed += list(self.history)[len(self.history) - kept :]
                 continue
             if speech:
                 fed += u.held + [frame]
@@ -281,6 +267,7 @@ class Stream:
 
     def _close(self) -> list[Event]:
         u, self.utt = self.utt, None
+        self.last_end = u.end
         rest = u.encoder.flush()
         if u.speech_end - u.speech_start < self.opts.min_speech * 100:
             return []

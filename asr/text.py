@@ -1,9 +1,10 @@
-"""Text normalisation and the tokenizers: characters, or characters plus word pieces.
+"""Text normalisation and the tokenizers: characters, characters plus word pieces, or phones.
 
 ``normalize_text`` is applied to training targets *and* to references and hypotheses before scoring, so the model is
-trained and judged on the same alphabet. Word pieces are byte-pair-encoding merges learnt inside words; the space
-between words stays a token of its own, so everything that finds words by their separator (beam search, lexicons,
-hotwords, word times) works the same for either tokenizer.
+trained and judged on the same alphabet. Word pieces are byte-pair-encoding merges learnt inside words; phones are
+CMUdict's 39 phonemes, each word spelt by a pronunciation lexicon the tokenizer carries. In all three the space
+between words is a token of its own, so everything that finds words by their separator (beam search, lexicons,
+hotwords, word times) works the same for each tokenizer.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class Tokenizer(Protocol):
     def __len__(self) -> int: ...
     def encode(self, text: str) -> list[int]: ...
     def spell(self, word: str) -> list[str]: ...
+    def spellings(self, word: str) -> list[list[str]]: ...
     def decode(self, ids: list[int]) -> str: ...
     def state_dict(self) -> dict: ...
 
@@ -85,8 +87,12 @@ class CharTokenizer:
         return [self.index[c] for c in normalize_text(text) if c in self.index]
 
     def spell(self, word: str) -> list[str]:
-        """A normalised word → its tokens (here its letters)."""
-        return [c for c in word if c in self.index]
+        """A normalised word → its tokens (here its letters); [] if a character is outside the alphabet."""
+        return list(word) if all(c in self.index for c in word) else []
+
+    def spellings(self, word: str) -> list[list[str]]:
+        """Every way the model may spell ``word`` (a lexicon line each); one for characters and word pieces."""
+        return [self.spell(word)]
 
     def decode(self, ids: list[int]) -> str:
         """Ids (blanks and repeats already removed) → text with single spaces."""
@@ -118,7 +124,9 @@ class WordPieceTokenizer(CharTokenizer):
         """A normalised word → its pieces: merge the adjacent pair of lowest rank until none is left."""
         if word in self._cache:
             return self._cache[word]
-        symbols = [c for c in word if c in self.index]
+        if not all(c in self.index for c in word):
+            return []
+        symbols = list(word)
         while len(symbols) > 1:
             ranked = [(self.rank.get(p, len(self.rank)), i) for i, p in enumerate(zip(symbols, symbols[1:]))]
             best, _ = min(ranked)
@@ -193,13 +201,122 @@ def learn_word_pieces(texts: Iterable[str], size: int) -> list[tuple[str, str]]:
     return merges
 
 
-def build_tokenizer(word_pieces: int, texts: Iterable[str]) -> Tokenizer:
-    """Characters (``word_pieces=0``), or characters plus up to ``word_pieces`` pieces learnt from ``texts``."""
+class PhoneTokenizer:
+    """Phones ↔ ids, words ↔ phones through a pronunciation lexicon carried with the model.
+
+    Tokens are the blank, the word separator (space) and CMUdict's 39 phonemes. ``lexicon`` maps each word to its
+    pronunciations (the first is used for training targets; all are offered to the lexicon beam search). A word
+    outside it is pronounced by the G2P (:mod:`asr.pronounce`). Decoding phones back to words without a beam search
+    (greedy, streaming partials) looks each word's phones up, most frequent word first, or takes the word whose
+    pronunciation is the fewest phone edits away.
+    """
+
+    def __init__(self, lexicon: dict[str, list[tuple[str, ...]]]) -> None:
+        from .pronounce import PHONES
+
+        self.tokens = [BLANK, SPACE] + list(PHONES)
+        self.index = {t: i for i, t in enumerate(self.tokens)}
+        self.blank, self.space = 0, 1
+        self.lexicon = {w: [tuple(p) for p in prons] for w, prons in lexicon.items() if prons}
+        self._words: dict[tuple[int, ...], str] = {}  # phone ids → the first word (in lexicon order) said so
+        for w, prons in self.lexicon.items():
+            for p in prons:
+                self._words.setdefault(tuple(self.index[x] for x in p), w)
+        self._keys: list[str] | None = None  # each pronunciation as a string of one character per phone
+        self._guessed: dict[str, list[tuple[str, ...]]] = {}
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def spellings(self, word: str) -> list[list[str]]:
+        """A normalised word → its pronunciations (lexicon, else the G2P's guess; [] if it has none)."""
+        prons = self.lexicon.get(word) or self._guessed.get(word)
+        if prons is None:
+            from .pronounce import pronounce
+
+            prons = self._guessed[word] = pronounce([word]).get(word, [])
+        return [list(p) for p in prons]
+
+    def spell(self, word: str) -> list[str]:
+        """A normalised word → its first pronunciation."""
+        prons = self.spellings(word)
+        return prons[0] if prons else []
+
+    def encode(self, text: str) -> list[int]:
+        """Normalised text → phone ids, words joined by the space token (unpronounceable words are dropped)."""
+        ids: list[int] = []
+        for word in normalize_text(text).split():
+            phones = self.spell(word)
+            if phones:
+                if ids:
+                    ids.append(self.space)
+                ids.extend(self.index[p] for p in phones)
+        return ids
+
+    def _nearest(self, phones: tuple[int, ...]) -> str:
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
+        if self._keys is None:
+            self._key_words = list(self._words.values())
+            self._keys = ["".join(chr(0x100 + i) for i in k) for k in self._words]
+        query = "".join(chr(0x100 + i) for i in phones)
+        best = process.extractOne(query, self._keys, scorer=Levenshtein.distance)
+        return self._key_words[best[2]] if best else ""
+
+    def decode(self, ids: list[int]) -> str:
+        """Phone ids (blanks and repeats removed) → words: each run of phones between separators is looked up."""
+        words, run = [], []
+        for i in [*ids, self.space]:
+            if i == self.space:
+                if run:
+                    key = tuple(run)
+                    words.append(self._words.get(key) or self._nearest(key))
+                run = []
+            elif i != self.blank:
+                run.append(i)
+        return " ".join(w for w in words if w)
+
+    def state_dict(self) -> dict:
+        """The lexicon as one string (``word<TAB>P H O N E S<TAB>VARIANT 2…`` per line): compact in a checkpoint."""
+        lines = ("\t".join([w, *(" ".join(p) for p in prons)]) for w, prons in self.lexicon.items())
+        return {"type": "phone", "tokens": self.tokens, "lexicon": "\n".join(lines)}
+
+    @classmethod
+    def from_state_dict(cls, state: dict) -> PhoneTokenizer:
+        lexicon = {}
+        for line in state["lexicon"].split("\n"):
+            word, *prons = line.split("\t")
+            lexicon[word] = [tuple(p.split()) for p in prons]
+        tok = cls(lexicon)
+        if tok.tokens != list(state["tokens"]):
+            raise ValueError("the checkpoint's phone set differs from this version's")
+        return tok
+
+
+UNITS = ("char", "phone")
+
+
+def build_tokenizer(
+    word_pieces: int, texts: Iterable[str], units: str = "char", words: Iterable[str] = ()
+) -> Tokenizer:
+    """Characters (``word_pieces=0``), characters plus up to ``word_pieces`` pieces learnt from ``texts``, or phones
+    (``units="phone"``) with a lexicon for the words of ``texts`` (most frequent first) and then ``words``."""
+    if units == "phone":
+        from .pronounce import pronounce
+
+        counts = Counter(w for t in texts for w in normalize_text(t).split())
+        vocab = [w for w, _ in counts.most_common()] + [w for w in words if w not in counts]
+        return PhoneTokenizer(pronounce(vocab))
+    texts = list(texts)
     return WordPieceTokenizer(learn_word_pieces(texts, word_pieces)) if word_pieces else CharTokenizer()
 
 
 def tokenizer_from_state(state: dict) -> Tokenizer:
     """The tokenizer a checkpoint's ``state["tokenizer"]`` describes."""
-    if state.get("type", "char") == "wordpiece":
+    kind = state.get("type", "char")
+    if kind == "wordpiece":
         return WordPieceTokenizer.from_state_dict(state)
+    if kind == "phone":
+        return PhoneTokenizer.from_state_dict(state)
     return CharTokenizer.from_state_dict(state)

@@ -35,14 +35,14 @@ from .data import (
     read_manifest,
     seed_everything,
 )
-from .decode import DecodeOptions, make_decoder
+from .decode import DecodeOptions, Decoder, make_decoder
 from .errors import AsrError
 from .evaluate import infer
 from .features import compute_cmvn_stats
 from .metrics import cer, wer
 from .model import CTCModel, build_model, count_parameters, remap_output, widen_state
 from .options import CMVN_MAX_UTTS
-from .text import Tokenizer, build_tokenizer, tokenizer_from_state
+from .text import Tokenizer, build_tokenizer, lexicon_spelling, tokenizer_from_state
 
 
 class TrainError(AsrError):
@@ -131,8 +131,12 @@ class Logger:
 
 
 def plot_curves(history: list[dict], path: Path) -> None:
-    """PNG of training loss, validation loss and validation WER against steps."""
-    import matplotlib
+    """PNG of training loss, validation loss and validation WER against steps (skipped without matplotlib, the
+    [train] extra)."""
+    try:
+        import matplotlib
+    except ImportError:
+        return
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -144,9 +148,11 @@ def plot_curves(history: list[dict], path: Path) -> None:
     a.plot([h["step"] for h in va], [h["loss"] for h in va], "o-", label="valid")
     a.set(xlabel="step", ylabel="CTC loss per target token", title="loss")
     a.legend()
-    b.plot([h["step"] for h in va], [h["wer"] for h in va], "o-", label="WER")
-    b.plot([h["step"] for h in va], [h["cer"] for h in va], "s-", label="CER")
-    b.set(xlabel="step", ylabel="%", title="validation (greedy)")
+    x_key = "audio_h" if va and all("audio_h" in h for h in va) else "step"
+    for key in sorted({k for h in va for k in h if k == "wer" or k.endswith(("_wer", "wer_default"))}):
+        points = [(h[x_key], h[key]) for h in va if key in h]
+        b.plot(*zip(*points), "o-", label=key.replace("wer", "WER").replace("_", " ").strip() or "WER")
+    b.set(xlabel="hours of audio trained" if x_key == "audio_h" else "step", ylabel="WER %", title="validation")
     b.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=90)
@@ -160,6 +166,7 @@ class Progress:
     step: int = 0
     epoch: int = 0
     position: int = 0  # batches of this epoch already trained on
+    audio_s: float = 0.0  # seconds of (augmented) audio trained on so far, all ranks
     best_wer: float = float("inf")
     history: list[dict] = field(default_factory=list)
 
@@ -167,7 +174,7 @@ class Progress:
 @dataclass
 class Data:
     train_utts: list[Utterance]
-    valid_utts: list[Utterance]
+    valid_sets: dict[str, list[Utterance]]  # name (the manifest's stem) → utterances; the first one picks best.pt
     tokenizer: Tokenizer
     sampler: DurationBucketSampler
     dataset: AsrDataset
@@ -189,10 +196,11 @@ class Run:
     main_rank: bool  # rank 0: the one that validates and writes files
     log: Logger | None = None
     progress: Progress = field(default_factory=Progress)
+    default_decoder: Decoder | None = None  # validation's beam search with the bundled LM, built once
 
 
 def load_data(
-    cfg: ExperimentConfig, manifests: list, valid_manifest, resume: dict | None, rank: int, world: int
+    cfg: ExperimentConfig, manifests: list, valid_manifests: list, resume: dict | None, rank: int, world: int
 ) -> Data:
     """Read the manifests, build (or, resuming, restore) the tokenizer, the batch sampler and the dataset."""
     tc = cfg.train
@@ -200,7 +208,9 @@ def load_data(
     if resume is not None:  # a resumed run keeps the tokenizer it started with
         tokenizer = tokenizer_from_state(resume["tokenizer"])
     else:
-        tokenizer = build_tokenizer(cfg.model.word_pieces, (u.text for u in train_utts))
+        tokenizer = build_tokenizer(
+            cfg.model.word_pieces, (u.text for u in train_utts), cfg.model.units, lexicon_words(cfg.model.lexicon)
+        )
     bad = check_text(train_utts, tokenizer)
     if bad:
         raise TrainError(f"{manifests[0]}: {len(bad)} utterances have no usable text (first: {bad[0]})")
@@ -219,8 +229,40 @@ def load_data(
         raise TrainError(f"{manifests[0]}: no utterance fits the duration limits")
     channel = ChannelOptions(tc.reverb_prob, tc.noise_prob, tc.lowpass_prob, tc.gain_prob, tc.hum_prob)
     dataset = AsrDataset(train_utts, tokenizer, tc.speed_perturb, tc.narrowband_prob, tc.seed, channel)
-    valid_utts = read_manifest(valid_manifest)[: tc.valid_max_utts]
-    return Data(train_utts, valid_utts, tokenizer, sampler, dataset)
+    valid_sets: dict[str, list[Utterance]] = {}
+    for m in valid_manifests:
+        name = Path(m).stem if Path(m).stem not in valid_sets else str(m)
+        valid_sets[name] = read_manifest(m)[: tc.valid_max_utts]
+    return Data(train_utts, valid_sets, tokenizer, sampler, dataset)
+
+
+def lexicon_words(path: str) -> list[str]:
+    """The words (first column) of a lexicon or word-list file, in file order; [] for no file."""
+    if not path:
+        return []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise TrainError(f"{path}: cannot read the lexicon ({e.strerror})") from None
+    return [w for w in (lexicon_spelling(line.split()[0]) for line in lines if line.strip()) if w]
+
+
+def resolve_amp(amp: str, device: torch.device) -> bool:
+    """Whether to train under bf16 autocast: ``auto`` where the device supports bf16 (a CUDA GPU that does, a CPU
+    with AVX-512 bf16 or AMX), ``bf16`` insists (an error where unsupported), ``off`` never."""
+    if amp == "off":
+        return False
+    if device.type == "cuda":
+        supported, what = torch.cuda.is_bf16_supported(), "this GPU"
+    else:
+        supported, what = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()), "this CPU (no AVX-512 bf16 or AMX)"
+    if amp == "bf16" and not supported:
+        raise TrainError(f"train.amp=bf16: {what} has no bf16 support; use train.amp=auto or train.amp=off")
+    return supported
+
+
+def _mean_batch_seconds(data: Data) -> float:
+    return sum(u.duration for u in data.train_utts) / max(len(data.sampler), 1)
 
 
 def resume_run(run: Run, ckpt: dict) -> None:
@@ -233,7 +275,14 @@ def resume_run(run: Run, ckpt: dict) -> None:
     run.optimizer.load_state_dict(ckpt["optimizer"])
     run.scheduler.load_state_dict(ckpt["scheduler"])
     run.progress = Progress(
-        ckpt["step"], ckpt["sampler"]["epoch"], ckpt["sampler"]["position"], ckpt["best_wer"], ckpt["history"]
+        ckpt["step"],
+        ckpt["sampler"]["epoch"],
+        ckpt["sampler"]["position"],
+        ckpt.get(
+            "audio_s", ckpt["step"] * _mean_batch_seconds(run.data)
+        ),  # estimated for runs saved before it was kept
+        ckpt["best_wer"],
+        ckpt["history"],
     )
     _set_rng_state(ckpt["rng"])
 
@@ -244,9 +293,10 @@ def warm_start(run: Run, path: str) -> list[str]:
     cfg, tokenizer = run.cfg, run.data.tokenizer
     ckpt = read_checkpoint(path)
     saved = config_from_dict(ckpt["config"]).model
-    if dataclasses.replace(saved, hidden=cfg.model.hidden, word_pieces=cfg.model.word_pieces) != cfg.model:
+    m = cfg.model
+    if dataclasses.replace(saved, hidden=m.hidden, word_pieces=m.word_pieces, units=m.units, lexicon=m.lexicon) != m:
         raise TrainError(
-            f"{path}: its model config differs from this run's (other than model.hidden and model.word_pieces)"
+            f"{path}: its model config differs from this run's (other than model.hidden, units, lexicon, word_pieces)"
         )
     notes = []
     state = ckpt["model"]
@@ -303,23 +353,42 @@ def train_step(run: Run, fwd_model: torch.nn.Module, batch: dict) -> tuple[torch
 
 
 def validate(run: Run) -> None:
-    """Greedy WER/CER and loss on the validation set (rank 0); ``best.pt`` when the WER is the lowest so far."""
+    """Loss, WER and CER on each validation set (rank 0): greedy, and with ``train.valid_default_decoding`` also as the
+    bundled model decodes (beam search + bundled LM). ``best.pt`` when the first set's greedy WER is the lowest."""
     if not run.main_rank:
         return
     p, data = run.progress, run.data
-    greedy = make_decoder(data.tokenizer, DecodeOptions("greedy"))
-    hyps, vloss = infer(
-        run.model, data.valid_utts, data.tokenizer, greedy, run.device, run.cfg.train.max_batch_seconds, amp=run.use_amp
-    )
-    refs, hs = [u.text for u in data.valid_utts], [h.text for h in hyps]
-    w, c = wer(refs, hs), cer(refs, hs)
-    run.log.scalars(kind="valid", step=p.step, epoch=p.epoch, loss=vloss, wer=w, cer=c)
-    run.log.line(f"valid step {p.step}: loss {vloss:.3f} WER {w:.2f}% CER {c:.2f}%")
+    decoders = {"greedy": make_decoder(data.tokenizer, DecodeOptions("greedy"))}
+    if run.cfg.train.valid_default_decoding:
+        if run.default_decoder is None:
+            from .bundled import default_decode_options
+
+            run.default_decoder = make_decoder(data.tokenizer, default_decode_options())
+        decoders["default"] = run.default_decoder
+    row: dict = {"kind": "valid", "step": p.step, "epoch": p.epoch, "audio_h": round(p.audio_s / 3600, 2)}
+    first = True
+    for name, utts in data.valid_sets.items():
+        hyps, vloss = infer(
+            run.model, utts, data.tokenizer, decoders, run.device, run.cfg.train.max_batch_seconds, amp=run.use_amp
+        )
+        refs = [u.text for u in utts]
+        scores = {"loss": vloss}
+        for kind, hs in hyps.items():
+            texts = [h.text for h in hs]
+            suffix = "" if kind == "greedy" else f"_{kind}"
+            scores |= {f"wer{suffix}": wer(refs, texts), f"cer{suffix}": cer(refs, texts)}
+        row |= scores if first else {f"{name}_{k}": v for k, v in scores.items()}
+        shown = ", ".join(f"{k} {v:.2f}" + ("" if k == "loss" else "%") for k, v in scores.items())
+        run.log.line(f"valid step {p.step} ({p.audio_s / 3600:.1f} h of audio) {name}: {shown}")
+        first = False
+    run.log.scalars(**row)
+    w = row["wer"]
     best = run.exp_dir / "best.pt"
     if w < p.best_wer or not best.exists():
         p.best_wer = min(p.best_wer, w)
         save_atomic(
-            model_state(run.model, run.cfg, data.tokenizer) | {"step": p.step, "valid_wer": w, "valid_cer": c}, best
+            model_state(run.model, run.cfg, data.tokenizer) | {"step": p.step, "valid_wer": w, "valid_cer": row["cer"]},
+            best,
         )
     run.model.train()
 
@@ -334,6 +403,7 @@ def save_last(run: Run) -> None:
         optimizer=run.optimizer.state_dict(),
         scheduler=run.scheduler.state_dict(),
         step=p.step,
+        audio_s=p.audio_s,
         best_wer=p.best_wer,
         history=p.history,
         rng=_rng_state(),
@@ -358,7 +428,7 @@ def global_sum(run: Run, *values: float) -> list[float]:
 
 
 def train(
-    cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manifest: str | Path, exp_dir: str | Path
+    cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manifest: str | Path | list, exp_dir: str | Path
 ) -> Path:
     """Train (or resume) a CTC model on one or more training manifests. Returns the path of ``best.pt``."""
     exp_dir = Path(exp_dir)
@@ -373,7 +443,8 @@ def train(
     last = exp_dir / "last.pt"
     resume = read_checkpoint(last) if last.exists() else None
     manifests = list(train_manifest) if isinstance(train_manifest, (list, tuple)) else [train_manifest]
-    data = load_data(cfg, manifests, valid_manifest, resume, rank, world)
+    valids = list(valid_manifest) if isinstance(valid_manifest, (list, tuple)) else [valid_manifest]
+    data = load_data(cfg, manifests, valids, resume, rank, world)
     total_steps = min(tc.max_steps, tc.epochs * len(data.sampler)) if tc.max_steps else tc.epochs * len(data.sampler)
     model = build_model(cfg, len(data.tokenizer)).to(device)
     optimizer = torch.optim.AdamW(
@@ -382,7 +453,7 @@ def train(
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: lr_lambda(s, cfg.optim.warmup_steps, total_steps, cfg.optim.final_lr_ratio)
     )
-    use_amp = tc.amp == "bf16" or (tc.amp == "auto" and device.type == "cuda")
+    use_amp = resolve_amp(tc.amp, device)
     run = Run(cfg, exp_dir, data, model, optimizer, scheduler, device, use_amp, world, rank == 0)
     notes = []
     if resume is not None:
@@ -404,7 +475,7 @@ def train(
         f"{'resumed at step ' + str(p.step) if resume is not None else 'started'}: "
         f"{count_parameters(model) / 1e6:.2f}M params, {len(data.train_utts)} train utts "
         f"({sum(u.duration for u in data.train_utts) / 3600:.2f} h), {len(data.sampler)} batches/epoch, "
-        f"{total_steps} steps, device {device}, amp {'bf16' if use_amp else 'off'}"
+        f"{total_steps} steps, device {device}, {'bf16 autocast' if use_amp else 'float32'} (train.amp={tc.amp})"
         + (f", {world} DDP ranks" if world > 1 else "")
     )
     for i in data.sampler.skipped:
@@ -451,6 +522,7 @@ def train(
             loss, grad_norm = train_step(run, fwd_model, batch)
             p.step, p.position = p.step + 1, p.position + 1
             audio_s += float(batch["wav_lens"].sum()) / 16000
+            p.audio_s += float(batch["wav_lens"].sum()) / 16000 * run.world
             win_loss, win_n = win_loss + loss, win_n + 1
             bar.update(1)
             if p.step % tc.log_every == 0 or p.step == total_steps:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,75 +18,18 @@ import numpy as np
 import torch
 
 from .audio import SAMPLE_RATE, AudioError, HighPass, as_model_input, frame_energy_db, normalize_level, stream_audio
-from .checkpoint import CheckpointError, load_checkpoint_model
-from .decode import DecodeOptions, Decoder, Hypothesis, default_decode_options, make_decoder
+from .bundled import DEFAULT_MODEL, available_models, default_decode_options, resolve_model  # noqa: F401
+from .checkpoint import load_checkpoint_model
+from .decode import DecodeOptions, Decoder, Hypothesis, check_decode_options, make_decoder
 from .errors import UsageError
+from .results import Result, SegmentText, Word
 from .vad import Segment, VadOptions, segment_stream
 
 if TYPE_CHECKING:
     from .streaming import Stream, StreamOptions
 
-DEFAULT_MODEL = Path(__file__).parent / "assets" / "default.pt"  # the bundled model
-SOUND_DB = -50.0  # a file whose loudest 10 ms frame (after the high-pass) is above this is not silent
+SOUND_DB = -75.0  # a file whose loudest 10 ms frame (after the high-pass) is above this is not silent
 FRAME_CENTER = 0.0125  # seconds from an output frame's start to the centre of its first analysis window
-
-
-@dataclass(frozen=True)
-class Word:
-    word: str
-    start: float  # seconds
-    end: float
-    confidence: float  # mean posterior of the word's characters, 0..1
-
-
-@dataclass(frozen=True)
-class SegmentText:
-    start: float
-    end: float
-    text: str
-
-
-@dataclass(frozen=True)
-class Result:
-    text: str
-    duration: float  # seconds of audio
-    segments: list[SegmentText] = field(default_factory=list)
-    words: list[Word] = field(default_factory=list)
-    processing_time: float = 0.0  # seconds, including reading and segmenting the audio
-    warnings: tuple[str, ...] = ()  # e.g. sound but no speech found
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d.pop("processing_time")
-        d.pop("warnings")
-        return d
-
-
-BUNDLED_MODELS = {"default": DEFAULT_MODEL}  # load_model(name)
-
-
-def available_models() -> list[str]:
-    """Names of the bundled models that :func:`load_model` takes in place of a path."""
-    return [name for name, path in BUNDLED_MODELS.items() if path.is_file()]
-
-
-def default_model_path() -> Path:
-    """The bundled model: for offline decoding and, run latency-controlled (LC-BLSTM), for streaming alike."""
-    path = DEFAULT_MODEL
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no bundled default model; pass --model CKPT")
-    return path
-
-
-def resolve_model(path: str | Path | None) -> Path:
-    """A checkpoint path, or a bundled model's name (None: the default one). A file of that name wins."""
-    if path is None:
-        return default_model_path()
-    if isinstance(path, str) and path in BUNDLED_MODELS and not Path(path).exists():
-        if not BUNDLED_MODELS[path].is_file():
-            raise CheckpointError(f"{path}: this installation has no bundled '{path}' model")
-        return BUNDLED_MODELS[path]
-    return Path(path)
 
 
 def refine_word_times(
@@ -147,17 +91,24 @@ class Recognizer:
         if opts is None:  # the bundled model decodes with the bundled LM; other checkpoints greedily
             opts = default_decode_options() if self.path == DEFAULT_MODEL else DecodeOptions()
         self.opts = opts  # the decoding of calls that pass none
-        self._decoders: dict[DecodeOptions, Decoder] = {}
+        self._decoders: dict[DecodeOptions, Future] = {}
         self._decode_lock = threading.Lock()
-        self.decoder(opts)  # builds (and checks) the default decoder now, not on the first call
+        # The default decoder is checked now (missing files fail here) and built in the background: a lexicon search
+        # over 100,000 words takes seconds to set up, which overlaps reading and encoding the first audio.
+        check_decode_options(self.tokenizer, opts)
+        self._decoders[opts] = ThreadPoolExecutor(1, thread_name_prefix="asr-decoder").submit(
+            make_decoder, self.tokenizer, opts
+        )
         self.frame_shift = self.model.frame_shift
 
     def decoder(self, opts: DecodeOptions | None = None) -> Decoder:
         """The decoder for ``opts`` (default: this recognizer's), built on first use and kept for later calls."""
         opts = opts or self.opts
         if opts not in self._decoders:
-            self._decoders[opts] = make_decoder(self.tokenizer, opts)
-        return self._decoders[opts]
+            done: Future = Future()
+            done.set_result(make_decoder(self.tokenizer, opts))
+            self._decoders[opts] = done
+        return self._decoders[opts].result()  # a background build's error is raised here
 
     @torch.no_grad()
     def _decode_segments(
@@ -184,7 +135,6 @@ class Recognizer:
 
         if not hyp.tokens:
             return []
-        tokens = self.tokenizer.tokens
         try:
             labels, scores = AF.forced_align(
                 log_probs.unsqueeze(0), torch.tensor([hyp.tokens], dtype=torch.int32), blank=self.tokenizer.blank
@@ -204,14 +154,18 @@ class Recognizer:
         ]
         if audio is not None:
             times = refine_word_times(times, audio)
+        # The decoder's words where it gave one per group (a phone model's words are not its tokens), else spelt out.
+        said = hyp.text.split()
+        if len(said) != len(groups):
+            said = [self.tokenizer.decode([c[0] for c in g]) for g in groups]
         return [
             Word(
-                "".join(tokens[c[0]] for c in g),
+                w,
                 round(offset + a, 3),
                 round(offset + b, 3),
                 round(float(np.mean([c[3] for c in g])), 3),
             )
-            for g, (a, b) in zip(groups, times)
+            for w, g, (a, b) in zip(said, groups, times)
         ]
 
     def transcribe(
@@ -297,7 +251,10 @@ class Recognizer:
         for item in inputs:
             inp = _Input(item)
             pending.append(inp)
-            blocks = stream_audio(item) if isinstance(item, (str, Path)) else [np.asarray(item, dtype=np.float32)]
+            if isinstance(item, (str, Path)):
+                blocks = stream_audio(item, warnings=inp.warnings)
+            else:
+                blocks = [np.asarray(item, dtype=np.float32)]
             highpass = HighPass()
             try:
                 conditioned = inp.measure(map(highpass, blocks), progress)
@@ -327,6 +284,7 @@ class _Input:
     loudest_db: float = -200.0  # the loudest 10 ms frame after the high-pass
     done: bool = False  # all its segments are in a batch
     error: AudioError | None = None
+    warnings: list[str] = field(default_factory=list)  # from reading it (e.g. truncated)
     t0: float = field(default_factory=time.perf_counter)
 
     def measure(self, blocks: Iterable[np.ndarray], progress) -> Iterator[np.ndarray]:
@@ -341,16 +299,18 @@ class _Input:
             yield b
 
     def result(self) -> Result:
-        warnings = ()
+        warnings = list(self.warnings)
         if not self.segments and self.loudest_db > SOUND_DB:
-            warnings = (f"no speech found, though the audio is not silent (loudest 10 ms {self.loudest_db:.0f} dBFS)",)
+            warnings.append(
+                f"no speech found, though the audio is not silent (loudest 10 ms {self.loudest_db:.0f} dBFS)"
+            )
         return Result(
             " ".join(x.text for x in self.segments),
             self.samples / SAMPLE_RATE,
             self.segments,
             self.words,
             time.perf_counter() - self.t0,
-            warnings,
+            tuple(warnings),
         )
 
 
@@ -375,7 +335,7 @@ def load_model(
     latency-controlled, and on the CPU quantised to int8, which streams 3× faster at the same WER
     (docs/streaming.md). ``int8`` True/False forces the quantisation on or off (None: only when streaming on the
     CPU; asr/export.py). ``opts`` None: the bundled model decodes with the bundled LM
-    (``asr.decode.default_decode_options``), offline and streaming alike; other checkpoints greedily. ``threads``
+    (``asr.bundled.default_decode_options``), offline and streaming alike; other checkpoints greedily. ``threads``
     None leaves torch's thread count as it is (``asr transcribe`` passes :func:`asr.options.default_threads`)."""
     if int8 is None:
         int8 = streaming and (device == "cpu" or (device == "auto" and not torch.cuda.is_available()))

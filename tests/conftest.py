@@ -105,3 +105,18 @@ def three_utterances(tmp_path_factory, espeak) -> tuple[Path, str]:
     path = root / "three.wav"
     sf.write(path, np.concatenate(parts), 16000, subtype="PCM_16")
     return path, " ".join(texts)
+
+
+# The layers: a test is "integration" when it synthesises speech, trains a model or starts the CLI, a server or a
+# browser in another process; everything else is a unit test (`make unit`: `pytest -m "not integration"`, about a
+# minute). `make test` runs both (but not `slow` or `gpu`).
+INTEGRATION_FIXTURES = {"espeak", "tiny_corpus", "tiny_model", "three_utterances"}
+INTEGRATION_MODULES = {"test_ddp", "test_recipes", "test_server", "test_synth", "test_train", "test_gpu"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        uses_cli = "run_asr" in getattr(item.function, "__code__", type("", (), {"co_names": ()})).co_names
+        if INTEGRATION_FIXTURES & set(item.fixturenames) or module in INTEGRATION_MODULES or uses_cli:
+            item.add_marker(pytest.mark.integration)

@@ -51,3 +51,18 @@ def test_bad_yaml_key(tmp_path):
     p.write_text("model:\n  layers: 2\n  colour: red\n")
     with pytest.raises(ConfigError, match=r"x.yaml: unknown key 'model.colour'"):
         load_config(p)
+
+
+def test_amp_auto_follows_the_cpu(monkeypatch):
+    """amp auto: bf16 where the CPU supports it, float32 elsewhere; an explicit bf16 where it cannot run is one error."""
+    import torch
+
+    from asr.train import TrainError, resolve_amp
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
+    assert resolve_amp("auto", cpu) is False and resolve_amp("off", cpu) is False
+    with pytest.raises(TrainError, match="train.amp=bf16: this CPU .* no bf16 support"):
+        resolve_amp("bf16", cpu)
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
+    assert resolve_amp("auto", cpu) is True and resolve_amp("bf16", cpu) is True and resolve_amp("off", cpu) is False

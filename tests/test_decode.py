@@ -143,8 +143,8 @@ def test_lexicon_and_lm_with_word_pieces(tmp_path):
 
 
 def test_bundled_model_decodes_with_the_bundled_lm_by_default():
+    from asr.bundled import BUNDLED_LM, bundled_lm_available
     from asr.cli import _decode_options, _parser
-    from asr.decode import BUNDLED_LM, bundled_lm_available
 
     def opts(*argv):
         return _decode_options(_parser().parse_args(["transcribe", "x.wav", *argv]))
@@ -158,3 +158,35 @@ def test_bundled_model_decodes_with_the_bundled_lm_by_default():
     assert opts("--decoder", "greedy").decoder == "greedy"
     assert opts("--model", "mine.pt").lm is None  # other checkpoints: greedy unless told
     assert opts("--no-lm", "--beam-size", "8").decoder == "beam"
+
+
+def test_hotwords_go_before_or_after_the_inputs():
+    from asr.cli import _decode_options, _parser
+
+    args = _parser().parse_args(["transcribe", "--hotwords", "Americans,country:3", "jfk.flac", "--hotwords", "fellow"])
+    assert args.inputs == ["jfk.flac"]
+    assert _decode_options(args).hotwords == (("americans", 2.0), ("country", 3.0), ("fellow", 2.0))
+
+
+def test_refusals_come_before_torch_is_imported(tmp_path):
+    """A missing input, a bad option or an existing output is refused without loading torch or the model."""
+    import subprocess
+    import sys
+
+    (tmp_path / "a.wav").write_bytes(b"RIFF")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "a.txt").write_text("mine")
+    code = (
+        "import sys\nfrom asr.cli import main\nfor argv in sys.argv[1:]:\n    try:\n        main(argv.split('|'))\n"
+        "    except SystemExit as e:\n        print(e.code, 'torch' in sys.modules)\n"
+    )
+    cases = [
+        "transcribe|/nonexistent/x.wav",
+        "transcribe|x.wav|--hotwords|covid19",
+        f"transcribe|{tmp_path / 'a.wav'}|--output-dir|{tmp_path / 'out'}",
+        f"transcribe|{tmp_path / 'a.wav'}|--model|{tmp_path / 'none.pt'}",
+    ]
+    res = subprocess.run([sys.executable, "-c", code, *cases], capture_output=True, text=True, timeout=60)
+    assert res.stdout.split("\n")[:4] == ["1 False"] * 4, res.stdout + res.stderr
+    assert (tmp_path / "out" / "a.txt").read_text() == "mine"
+    assert "covid19" in res.stderr and "exists already" in res.stderr and "none.pt" in res.stderr

@@ -7,8 +7,8 @@ import torch
 from test_decode import peaky
 
 from asr.decode import DecodeOptions, greedy_search, make_decoder
-from asr.hotwords import parse_hotwords
 from asr.lm import build_lm
+from asr.options import parse_hotwords
 from asr.text import CharTokenizer
 
 TOK = CharTokenizer()
@@ -25,12 +25,15 @@ def ambiguous(text: str, pos: int, wanted: str, p_wanted: float = 0.3) -> torch.
 
 
 def test_parse_hotwords():
-    assert parse_hotwords(["Kubernetes", "grafana:3.5", "New York:1"], 2.0) == (
+    assert parse_hotwords(["Kubernetes", "grafana:3.5,york:1"], 2.0) == (
         ("kubernetes", 2.0),
         ("grafana", 3.5),
-        ("new", 1.0),
         ("york", 1.0),
     )
+    with pytest.raises(ValueError, match="'covid19': reads as several words"):
+        parse_hotwords(["covid19"])
+    with pytest.raises(ValueError, match="between 0 and 5"):
+        parse_hotwords(["americans:40"])
     with pytest.raises(ValueError, match="not a number"):
         parse_hotwords(["word:lots"])
     with pytest.raises(ValueError, match="no letters"):
@@ -93,7 +96,7 @@ def test_cli_hotwords_recover_rare_words(espeak, tmp_path):
         ],
         check=True,
     )
-    cmd = [sys.executable, "-m", "asr", "transcribe", str(wav), "--hotwords", "zelinski", "kubernetes:2"]
+    cmd = [sys.executable, "-m", "asr", "transcribe", str(wav), "--hotwords", "zelinski,kubernetes:2"]
     for extra in ([], ["--no-lm"]):
         biased = subprocess.run(cmd + extra, capture_output=True, text=True, check=True).stdout.split()
         assert "zelinski" in biased and "kubernetes" in biased, (extra, biased)

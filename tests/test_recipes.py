@@ -162,7 +162,7 @@ def test_synth_recipe_end_to_end(tmp_path, espeak):
 
 
 def test_real_levers_recipe_runs_a_lever_and_tabulates_it(tmp_path, tiny_model, tiny_corpus):
-    """recipes/real/levers.sh on the tiny corpus laid out as stages 0-2 of recipes/real leave it: the subsets and
+    """experiments/levers.sh on the tiny corpus laid out as stages 0-2 of recipes/real leave it: the subsets and
     CMVN (stage 0), one lever run with its validation curve and whole-dev default decoding (stage 1), the table
     and plot (stage 11); a finished stage is skipped when run again."""
     data = tmp_path / "data"
@@ -176,7 +176,7 @@ def test_real_levers_recipe_runs_a_lever_and_tabulates_it(tmp_path, tiny_model, 
     common += ["--config", "conf/tiny.yaml", "--steps", "2", "--valid-every", "1", "--valid-utts", "6"]
     common += ["--train-args", "train.threads=2"]
     run_levers = lambda *a: subprocess.run(  # noqa: E731
-        ["bash", str(ROOT / "recipes/real/levers.sh"), *common, *a], capture_output=True, text=True, env=ENV
+        ["bash", str(ROOT / "experiments/levers.sh"), *common, *a], capture_output=True, text=True, env=ENV
     )
     first = run_levers("--stop-stage", "1")
     assert first.returncode == 0, first.stderr[-3000:]

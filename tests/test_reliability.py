@@ -42,11 +42,21 @@ def test_output_dir_mirrors_folders_and_refuses_collisions(tiny_model, tiny_corp
     for sub in ("a", "b"):
         (tmp_path / "in" / sub).mkdir(parents=True)
         (tmp_path / "in" / sub / "x.wav").write_bytes(wav.read_bytes())
-    run_asr("transcribe", tmp_path / "in", "--model", tiny_model, "--output-dir", tmp_path / "out")
+    res = run_asr("transcribe", tmp_path / "in", "--model", tiny_model, "--output-dir", tmp_path / "out")
     assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.txt")) == [
         "a/x.txt",
         "b/x.txt",
     ]
+    assert len([line for line in res.stdout.splitlines() if " → " in line]) == 2  # one line per written file
+    # one naming rule whatever else is in the folder: x.wav beside x.flac would both be x.txt, refused up front
+    import soundfile as sf
+
+    sf.write(tmp_path / "in" / "a" / "x.flac", sf.read(wav)[0], 16000)
+    res = run_asr(
+        "transcribe", tmp_path / "in" / "a", "--model", tiny_model, "--output-dir", tmp_path / "o2", check=False
+    )
+    assert res.returncode == 1 and "would both be written to" in res.stderr and "--glob" in res.stderr
+    (tmp_path / "in" / "a" / "x.flac").unlink()
     # the same name from two places on the command line cannot be mirrored: an error before any work
     res = run_asr(
         "transcribe",

@@ -362,3 +362,58 @@ def test_browser_page_reconnects_when_the_server_comes_back(mic_wav):
         driver.quit()
         proc.terminate()
         proc.wait(10)
+
+
+def test_more_clients_than_sessions_on_a_busy_cpu(three_utterances):
+    """Ten clients at once against six sessions while two other processes keep both cores busy: each client gets its
+    text, or the busy error with close code 1013; none is dropped (no 1011) and none waits forever."""
+    proc, addr = start_server("--max-sessions", "6")
+    spin = "import time\nt = time.time()\nwhile time.time() - t < 120: pass\n"
+    hogs = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(2)]
+    audio = load_audio(three_utterances[0])
+    outcomes: dict[int, object] = {}
+
+    def client(i: int) -> None:
+        try:
+            with connect(f"ws://{addr}/ws", open_timeout=60) as ws:
+                ws.send(json.dumps({"sample_rate": 16000}))
+                data = np.clip(np.round(audio * 32768), -32768, 32767).astype("<i2")
+                msgs = []
+                try:
+                    for k in range(0, len(data), 1600):
+                        ws.send(data[k : k + 1600].tobytes())
+                    ws.send(json.dumps({"eof": True}))
+                except websockets.exceptions.ConnectionClosed:
+                    pass
+                try:
+                    while True:
+                        msgs.append(json.loads(ws.recv(timeout=120)))
+                except websockets.exceptions.ConnectionClosed as e:
+                    code = e.rcvd.code if e.rcvd else None
+                outcomes[i] = (code, msgs)
+        except Exception as e:  # a client that could not even connect
+            outcomes[i] = e
+
+    try:
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(10)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(300)
+    finally:
+        for h in hogs:
+            h.kill()
+        proc.terminate()
+        proc.wait(10)
+    assert len(outcomes) == 10, outcomes
+    served = busy = 0
+    for i, outcome in outcomes.items():
+        assert isinstance(outcome, tuple), (i, outcome)
+        code, msgs = outcome
+        if code == 1013:
+            assert msgs == [{"type": "error", "message": "server busy: too many sessions"}]
+            busy += 1
+        else:
+            assert code == 1000 and finals(msgs), (i, code, msgs[-3:])
+            served += 1
+    assert served >= 6 and served + busy == 10

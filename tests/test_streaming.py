@@ -10,6 +10,7 @@ from conftest import ROOT, run_asr
 from asr.audio import load_audio
 from asr.config import load_config
 from asr.model import build_model
+from asr.options import DecodeOptions
 from asr.streaming import ChunkEncoder, Stream, StreamOptions
 from asr.transcribe import load_model
 
@@ -143,12 +144,26 @@ def test_stream_bad_input_is_one_line():
         stdin=subprocess.DEVNULL,
     )  # no microphone (or no sounddevice) here
     assert res.returncode == 1 and res.stderr.strip().splitlines()[-1].startswith("asr: error:")
-    assert "listening" not in res.stderr and "pip install 'asr[mic]'" in res.stderr or "input device" in res.stderr
+    assert "listening" not in res.stderr
+    assert "pip install -e '.[mic]'" in res.stderr or "input device" in res.stderr
 
 
 def test_the_streaming_set_up_is_the_bundled_model_in_int8_with_the_lm():
-    from asr.transcribe import DEFAULT_MODEL
+    from asr.bundled import DEFAULT_MODEL
 
     rec = load_model(streaming=True)
     assert rec.path == DEFAULT_MODEL and rec.int8 and rec.opts.lm is not None
     assert not load_model().int8  # offline transcription stays float32 unless asked
+
+
+def test_stream_final_times_never_overlap():
+    """Two sounds 0.3 s apart (longer than the 0.2 s endpoint gap, shorter than two 0.2 s pads): the second final
+    starts where the first one's padded end is, not inside it."""
+    rec = load_model(ROOT / "asr/assets/default.pt", opts=DecodeOptions("greedy"))
+    rng = np.random.default_rng(0)
+    burst = (0.1 * rng.standard_normal(16000)).astype(np.float32)
+    audio = np.concatenate([np.zeros(8000), burst, np.zeros(4800), burst, np.zeros(8000)]).astype(np.float32)
+    stream = rec.stream(StreamOptions())
+    events = [e for i in range(0, len(audio), 1600) for e in stream.accept(audio[i : i + 1600])] + stream.finish()
+    ends = [(e.start, e.end) for e in events if e.type == "final"]
+    assert len(ends) == 2 and ends[0][1] <= ends[1][0] and ends[1][0] < 1.9

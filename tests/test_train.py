@@ -232,6 +232,39 @@ def test_word_piece_model_warm_started_from_a_character_model(tiny_model, tiny_c
     assert starts == sorted(starts) and all(w.end > w.start for w in result.words)
 
 
+def test_phone_model_from_a_character_model_and_fine_tuning_walkthrough(tiny_model, tiny_corpus, tmp_path):
+    """model.units=phone, warm-started from a character model under a new output layer, as docs/model_card.md's
+    fine-tuning walkthrough does it (train with init_from, export with int8 weights, transcribe): it learns the
+    corpus; greedy and lexicon + LM decoding give words, with word times; the TorchScript export says its units."""
+    m = tiny_corpus / "train.jsonl"
+    exp = tmp_path / "phones"
+    args = ["--config", ROOT / "conf/tiny.yaml", "--train", m, "--valid", m, "--exp-dir", exp]
+    run_asr("train", *args, f"train.init_from={tiny_model}", "model.units=phone", "train.epochs=60", "train.threads=2")
+    assert "output layer: 2 of 41 tokens" in (exp / "log.txt").read_text()
+    ckpt = torch.load(exp / "best.pt", weights_only=True)
+    assert ckpt["tokenizer"]["type"] == "phone" and "\nsat\tS AE T" in "\n" + ckpt["tokenizer"]["lexicon"]
+    run_asr("export", "--model", exp / "best.pt", "--int8-weights", "--out", tmp_path / "mine.pt")
+    w, _ = last_line_scores(
+        run_asr("evaluate", "--model", tmp_path / "mine.pt", "--manifest", m, "--out", tmp_path / "g").stdout
+    )
+    assert w < 20.0
+    run_asr("lm", "--text", tiny_corpus / "sentences.txt", "--out-dir", tmp_path / "lm")
+    lm = ["--lm", tmp_path / "lm/lm.arpa", "--lexicon", tmp_path / "lm/lexicon.txt"]
+    w_lm, _ = last_line_scores(
+        run_asr("evaluate", "--model", tmp_path / "mine.pt", "--manifest", m, "--out", tmp_path / "b", *lm).stdout
+    )
+    assert w_lm < 15.0
+    row = json.loads(m.read_text().splitlines()[0])
+    out = run_asr("transcribe", tiny_corpus / row["audio"], "--model", tmp_path / "mine.pt", "--format", "json", *lm)
+    result = json.loads(out.stdout)
+    assert [w["word"] for w in result["words"]] == result["text"].split() and result["text"]
+    run_asr("export", "--model", tmp_path / "mine.pt", "--torchscript", "--out", tmp_path / "mine.ts")
+    files = {"tokens.json": "", "tokenizer.json": ""}
+    torch.jit.load(str(tmp_path / "mine.ts"), _extra_files=files)
+    tok = json.loads(files["tokenizer.json"])
+    assert tok["type"] == "phone" and json.loads(files["tokens.json"])[2:5] == ["AA", "AE", "AH"]
+
+
 def _train_cmd(corpus, exp):
     m = corpus / "train.jsonl"
     return [

@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 from conftest import run_asr
 
-from asr.transcribe import DEFAULT_MODEL
+from asr.bundled import DEFAULT_MODEL
 
 SR = 16000
 
@@ -33,6 +33,10 @@ def test_folder_with_bad_files(tiny_model, tiny_corpus, tmp_path):
     assert len(out) == 3 and all(": " in line for line in out)
     ok = run_asr("transcribe", d, "--glob", "good*.wav", "--model", tiny_model)
     assert len(ok.stdout.strip().splitlines()) == 3
+    # several inputs as JSON on stdout: JSON Lines, each naming its file
+    lines = run_asr("transcribe", d, "--glob", "good*.wav", "--model", tiny_model, "--format", "json").stdout
+    rows = [json.loads(line) for line in lines.strip().splitlines()]
+    assert len(rows) == 3 and all(r["file"].endswith(".wav") and "words" in r for r in rows)
 
 
 def test_formats(tiny_model, tiny_corpus, tmp_path):

@@ -20,10 +20,11 @@ import numpy as np
 import torch
 
 from asr.audio import load_audio
+from asr.bundled import DEFAULT_MODEL
 from asr.data import read_manifest
 from asr.decode import DecodeOptions, FlashlightDecoder, greedy_search, make_decoder
 from asr.metrics import wer
-from asr.transcribe import DEFAULT_MODEL, load_model
+from asr.transcribe import load_model
 
 
 def flashlight(tokenizer, beam_size: int) -> FlashlightDecoder:

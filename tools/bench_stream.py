@@ -25,11 +25,12 @@ import numpy as np
 import torch
 
 from asr.audio import FRAME, SAMPLE_RATE, HighPass, load_audio
+from asr.bundled import DEFAULT_MODEL
 from asr.data import read_manifest
 from asr.decode import DecodeOptions
 from asr.metrics import wer
 from asr.streaming import Endpointer, StreamOptions
-from asr.transcribe import DEFAULT_MODEL, load_model
+from asr.transcribe import load_model
 
 BLOCK = int(0.02 * SAMPLE_RATE)
 

@@ -2,7 +2,7 @@
 
 The model's log-probabilities are computed once, through the path ``asr evaluate`` takes (each clip cut at pauses,
 each segment level-normalised); then every setting decodes them. Settings are JSON objects of ``DecodeOptions``
-fields over the bundled defaults (``asr.decode.default_decode_options``).
+fields over the bundled defaults (``asr.bundled.default_decode_options``).
 
     python tools/tune_decoding.py --manifest exp/real/data/real/dev.jsonl \\
         '{"word_score": 1, "beam_size": 32}' '{"word_score": 0}' '{"beam_size": 64}' '{"beam_size": 256}'
@@ -17,8 +17,8 @@ import time
 import torch
 
 from asr.audio import HighPass, normalize_level, stream_audio
+from asr.bundled import default_decode_options
 from asr.data import read_manifest
-from asr.decode import default_decode_options
 from asr.metrics import wer
 from asr.transcribe import load_model
 from asr.vad import VadOptions, segment_stream

@@ -93,7 +93,18 @@ def prepare_fsdd(root: str | Path, out_dir: str | Path, test_speakers: list[str]
 
 # The real-speech folders (``shared/data/real`` layout: ``<source>/manifest.jsonl`` with id, audio, text, speaker,
 # duration) and how each is split. Dev and test speakers never appear in training; test is never tuned on.
-REAL_SOURCES = ("speechocean762", "alphanumeric", "fotaq", "bass", "asterisk_allison", "ljs_reader")
+REAL_SOURCES = (
+    "speechocean762",
+    "alphanumeric",
+    "fotaq",
+    "bass",
+    "asterisk_allison",
+    "ljs_reader",
+    "drascula",
+    "klettres",
+    "kathleen",
+)
+REAL_DEV_ONLY = ("kathleen",)  # native read speech: a dev set of its own (dev_kathleen.jsonl), never trained on
 REAL_DEV_FOTAQ = ("fotaq-FRANK", "fotaq-LOU", "fotaq-NAOMI")  # game characters held out for dev
 REAL_TEST_FOTAQ = ("fotaq-BUD", "fotaq-HENRY", "fotaq-IAN")  # ... and for test
 REAL_HELD_OUT_ALPHANUMERIC = 12  # alphanumeric speakers held out for dev, and as many for test
@@ -112,6 +123,8 @@ def real_split(source: str, row: dict, alnum_order: dict[str, int], so_order: di
         return "dev" if k < REAL_HELD_OUT_ALPHANUMERIC else "test" if k < 2 * REAL_HELD_OUT_ALPHANUMERIC else "train"
     if source == "fotaq":
         return "dev" if spk in REAL_DEV_FOTAQ else "test" if spk in REAL_TEST_FOTAQ else "train"
+    if source in REAL_DEV_ONLY:
+        return "dev_only"
     return "train"
 
 
@@ -119,7 +132,8 @@ def prepare_real(root: str | Path, out_dir: str | Path, seed: int = 0) -> dict[s
     """Speaker-disjoint train/dev/test manifests from real transcribed speech (``shared/data/real``).
 
     Transcripts go through :func:`asr.textnorm.normalize_transcript`; rows whose text normalises to nothing are left
-    out. Writes ``out_dir/{train,dev,test}.jsonl`` (rows keep ``speaker`` and gain ``source``), per-source
+    out. ``kathleen`` (native read speech) is held out whole as ``dev_kathleen.jsonl``, outside ``dev.jsonl``. Writes
+    ``out_dir/{train,dev,test}.jsonl`` (rows keep ``speaker`` and gain ``source``), per-source
     ``dev_<source>.jsonl`` / ``test_<source>.jsonl``, and per kind where rows have one
     (``dev_alphanumeric_numbers.jsonl``: the phone numbers). Dev is shuffled (seeded) so its first rows mix the sources.
     Returns the row count of each file written.
@@ -156,7 +170,7 @@ def prepare_real(root: str | Path, out_dir: str | Path, seed: int = 0) -> dict[s
             if not text:
                 continue
             split = real_split(source, d, alnum_order, so_order)
-            row = {
+            row: dict = {
                 "id": d["id"],
                 "audio": _relative(audio, out),
                 "duration": duration,
@@ -164,6 +178,9 @@ def prepare_real(root: str | Path, out_dir: str | Path, seed: int = 0) -> dict[s
                 "speaker": d.get("speaker"),
                 "source": source,
             } | ({"kind": d["kind"]} if "kind" in d else {})
+            if split == "dev_only":  # its own dev file only, so dev.jsonl stays comparable between versions
+                per_source.setdefault(f"dev_{source}", []).append(row)
+                continue
             splits[split].append(row)
             if split != "train":
                 per_source.setdefault(f"{split}_{source}", []).append(row)

@@ -62,7 +62,12 @@ def _digit_run(m: re.Match) -> str:
 
 
 def _num2words(value, to: str = "cardinal") -> str:
-    from num2words import num2words
+    try:
+        from num2words import num2words
+    except ImportError:
+        from ..errors import AsrError
+
+        raise AsrError("preparing transcripts needs num2words (the [data] extra: pip install -e '.[data]')") from None
 
     return num2words(value, lang="en", to=to)
 

@@ -3,7 +3,7 @@
 Prints each speaker's mean band energy (dB relative to the recording's mean power spectrum), then the greedy WER of
 a model on the first ``--num`` recordings of two speakers as recorded and after a high-pass plus a 1.5-3.5 kHz boost.
 
-    python tools/channel_check.py --fsdd ../shared/data/fsdd --model asr/assets/default.pt
+    python experiments/channel_check.py --fsdd ../shared/data/fsdd --model asr/assets/default.pt
 """
 
 from __future__ import annotations

@@ -3,10 +3,10 @@
 # thing against a baseline (the recipe's mix: real speech x2, synthetic x2, FSDD, channel augmentation), all with the
 # same budget of steps and batch size: greedy dev WER/CER during each run, default decoding (beam + bundled LM) of
 # the whole real dev set at its end, then one table and one plot. Needs stages 0-2 of recipes/real/run.sh.
-#   recipes/real/levers.sh --data exp/real/data --init-from exp/default_v9.pt --narrow-from exp/default_v7.pt
+#   experiments/levers.sh --data exp/real/data --init-from exp/default_v9.pt --narrow-from exp/default_v7.pt
 # Each lever is a stage (idempotent; a killed run resumes from its last.pt with the same command); stage 9 repeats
 # the baseline with another seed, to show how far apart two runs of the same set-up land; stage 10 the peak learning rate.
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 recipe_opts="data init_from narrow_from narrow_hidden exp_dir config steps batch_seconds lr valid_utts valid_every train_args"
 data=""                      # stages 0-2 output of recipes/real/run.sh (required)
 init_from=""                 # the synthetic-speech model every lever starts from (required)
@@ -96,6 +96,6 @@ if run_stage 10 "optimiser: peak learning rate 1e-3 instead of $lr"; then
   stage_done 10
 fi
 if run_stage 11 "table and plot"; then
-  ${ASR% -m asr} tools/plot_levers.py --exp-dir $exp_dir --out $exp_dir/levers.png | tee $exp_dir/levers.md
+  ${ASR% -m asr} experiments/plot_levers.py --exp-dir $exp_dir --out $exp_dir/levers.png | tee $exp_dir/levers.md
   stage_done 11
 fi

@@ -1,7 +1,7 @@
-"""One table and one plot for the lever runs of ``recipes/real/levers.sh``: greedy dev WER/CER against steps for each
+"""One table and one plot for the lever runs of ``experiments/levers.sh``: greedy dev WER/CER against steps for each
 lever, the final greedy figures, the whole-dev-set default decoding and the training speed.
 
-python tools/plot_levers.py --exp-dir exp/levers --out exp/levers/levers.png
+python experiments/plot_levers.py --exp-dir exp/levers --out exp/levers/levers.png
 """
 
 from __future__ import annotations
