@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -458,6 +459,9 @@ COMMANDS = {  # what users run; the corpus tooling's commands come from asr.corp
 }
 
 
+OVERRIDE = re.compile(r"^[a-z_]+\.[a-z_0-9]+=")  # section.key=value
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = _parser()
     args, extra = parser.parse_known_args(argv)
@@ -470,6 +474,13 @@ def main(argv: list[str] | None = None) -> None:
         args.overrides += extra
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "train":  # section.key=value right after --train/--valid FILE… is an override, not a file
+        for name in ("train", "valid"):
+            files = getattr(args, name)
+            args.overrides += [f for f in files if OVERRIDE.match(f)]
+            setattr(args, name, [f for f in files if not OVERRIDE.match(f)])
+            if not getattr(args, name):
+                parser.error(f"--{name} needs at least one manifest")
     from .corpus.cli import CORPUS_COMMANDS
 
     try:

@@ -7,6 +7,7 @@ Both take log-probs (B, T, V) and lengths (B,) and return one :class:`Hypothesis
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -21,6 +22,7 @@ from .text import BLANK, SPACE, WORD_END, CharTokenizer, Tokenizer, lexicon_line
 __all__ = ["DecodeOptions", "Decoder", "Hypothesis", "make_decoder"]
 
 FL_SPACE = WORD_END  # flashlight's word separator token
+TRIE_LABELS = 6  # words flashlight's lexicon trie keeps per spelling
 
 
 @dataclass(frozen=True)
@@ -111,9 +113,7 @@ class FlashlightDecoder:
         from torchaudio.models.decoder import ctc_decoder
 
         self.tokenizer, self.lexicon = tokenizer, bool(opts.lexicon)
-        from .quiet import silenced_stderr
-
-        with tempfile.TemporaryDirectory() as tmp, silenced_stderr():  # flashlight's trie notes
+        with tempfile.TemporaryDirectory() as tmp:
             lexicon, lm, weight = self._lexicon_and_lm(opts, Path(tmp) / "lexicon.txt")
             self.decoder = ctc_decoder(
                 lexicon=lexicon,
@@ -180,9 +180,11 @@ def respell_lexicon(src: str | Path, dst: str | Path, tokenizer: Tokenizer) -> i
     pronunciation); returns the lines written.
 
     The words keep their case (LibriSpeech's are upper case); words with letters outside the alphabet, or that the
-    tokenizer cannot spell, are dropped. A word listed twice (pronunciation variants) is spelt once.
+    tokenizer cannot spell, are dropped. A word listed twice (pronunciation variants) is spelt once. A spelling
+    shared by more than ``TRIE_LABELS`` words (homophones) keeps the first ones: flashlight's trie holds no more, so
+    list the lexicon most frequent word first.
     """
-    out, seen = [], set()
+    out, seen, shared = [], set(), Counter()
     for line in Path(src).read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
@@ -190,7 +192,10 @@ def respell_lexicon(src: str | Path, dst: str | Path, tokenizer: Tokenizer) -> i
         spelling = lexicon_spelling(word)
         if spelling and word not in seen:
             seen.add(word)
-            out.extend(lexicon_line(word, s) for s in tokenizer.spellings(spelling) if s)
+            for s in tokenizer.spellings(spelling):
+                shared[tuple(s)] += 1
+                if s and shared[tuple(s)] <= TRIE_LABELS:
+                    out.append(lexicon_line(word, s))
     Path(dst).write_text("\n".join(out) + "\n", encoding="utf-8")
     return len(out)
 

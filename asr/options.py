@@ -9,7 +9,7 @@ from .errors import UsageError
 
 DEFAULT_BOOST = 2.0  # hotwords: log-probability bonus per letter (asr/hotwords.py)
 MAX_BOOST = 5.0  # ... at most, per letter
-MAX_WORD_BONUS = 12.0  # ... and at most this much for a whole word, so a long boosted word cannot flood the output
+MAX_WORD_BONUS = 20.0  # ... and at most this much for a whole word, so a long boosted word cannot flood the output
 EVAL_BATCH_SIZE = 16  # utterances ``asr evaluate`` decodes together (sorted by length, so little padding)
 CMVN_MAX_UTTS = 1000  # utterances sampled for global CMVN statistics (training and ``asr cmvn``)
 

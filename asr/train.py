@@ -247,9 +247,10 @@ def lexicon_words(path: str) -> list[str]:
     return [w for w in (lexicon_spelling(line.split()[0]) for line in lines if line.strip()) if w]
 
 
-def resolve_amp(amp: str, device: torch.device) -> bool:
-    """Whether to train under bf16 autocast: ``auto`` where the device supports bf16 (a CUDA GPU that does, a CPU
-    with AVX-512 bf16 or AMX), ``bf16`` insists (an error where unsupported), ``off`` never."""
+def resolve_amp(amp: str, device: torch.device, rnn_type: str = "lstm") -> bool:
+    """Whether to train under bf16 autocast. ``auto``: where it is fast, a CUDA GPU with bf16, or a CPU with AVX-512
+    bf16 or AMX for an LSTM (oneDNN's bf16 kernel; a GRU has none on the CPU, and bf16 makes its loop slower).
+    ``bf16`` insists (an error where the device has no bf16 at all); ``off`` never."""
     if amp == "off":
         return False
     if device.type == "cuda":
@@ -258,7 +259,7 @@ def resolve_amp(amp: str, device: torch.device) -> bool:
         supported, what = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()), "this CPU (no AVX-512 bf16 or AMX)"
     if amp == "bf16" and not supported:
         raise TrainError(f"train.amp=bf16: {what} has no bf16 support; use train.amp=auto or train.amp=off")
-    return supported
+    return supported and (amp == "bf16" or device.type == "cuda" or rnn_type == "lstm")
 
 
 def _mean_batch_seconds(data: Data) -> float:
@@ -453,7 +454,7 @@ def train(
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: lr_lambda(s, cfg.optim.warmup_steps, total_steps, cfg.optim.final_lr_ratio)
     )
-    use_amp = resolve_amp(tc.amp, device)
+    use_amp = resolve_amp(tc.amp, device, cfg.model.rnn_type)
     run = Run(cfg, exp_dir, data, model, optimizer, scheduler, device, use_amp, world, rank == 0)
     notes = []
     if resume is not None:

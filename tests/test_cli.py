@@ -132,7 +132,8 @@ def test_missing_files(tmp_path):
 def test_not_a_checkpoint(tmp_path):
     bad = tmp_path / "bad.pt"
     bad.write_text("garbage")
-    one_line_error(run_asr("transcribe", "x.wav", "--model", bad, check=False), "bad.pt")
+    clip = ROOT / "examples" / "fsdd_7_george_3.flac"
+    one_line_error(run_asr("transcribe", clip, "--model", bad, check=False), "bad.pt")
 
 
 def test_lm_command(tmp_path):

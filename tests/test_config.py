@@ -66,3 +66,4 @@ def test_amp_auto_follows_the_cpu(monkeypatch):
         resolve_amp("bf16", cpu)
     monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
     assert resolve_amp("auto", cpu) is True and resolve_amp("bf16", cpu) is True and resolve_amp("off", cpu) is False
+    assert resolve_amp("auto", cpu, "gru") is False and resolve_amp("bf16", cpu, "gru") is True  # no bf16 GRU kernel

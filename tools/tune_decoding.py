@@ -1,4 +1,5 @@
-"""Decoding settings of the bundled model and LM, side by side on one manifest: WER and search time per setting.
+"""Decoding settings of a model (the bundled one by default) with the bundled LM, side by side on one manifest: WER
+and search time per setting.
 
 The model's log-probabilities are computed once, through the path ``asr evaluate`` takes (each clip cut at pauses,
 each segment level-normalised); then every setting decodes them. Settings are JSON objects of ``DecodeOptions``
@@ -29,9 +30,10 @@ def main() -> None:
     p.add_argument("--manifest", required=True)
     p.add_argument("settings", nargs="*", help="JSON objects of DecodeOptions fields (the defaults are always run)")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--model", default=None, help="checkpoint (default: the bundled model)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    rec = load_model()
+    rec = load_model(args.model, opts=default_decode_options())
     utts = read_manifest(args.manifest)
     t0 = time.perf_counter()
     clips = []  # per clip: the (T, V) log-probs of each segment

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The bundled default model: a phone model (conf/default.yaml) trained on real speech (speaker-disjoint dev and test
-# held out; kathleen's native read speech held out whole as a second dev set) and FSDD, with simulated rooms, noise,
+# The next default model: a phone model (conf/phones.yaml) trained on real speech (speaker-disjoint dev and test
+# held out; kathleen's native read speech held out whole as a second dev set), synthetic read sentences in many TTS
+# voices and FSDD, with simulated rooms, noise,
 # band limits, levels and hum, starting from the previous default model's encoder; the word 3-gram LM from book text;
 # decoding of the real and synthetic evaluation sets.
 #   recipes/real/run.sh --real ../shared/data/real --text ../shared/data/text/sentences.txt \
@@ -8,8 +9,8 @@
 # Every stage is idempotent, and stage 4 resumes a killed run from exp_dir/last.pt with the same command (if exp/ is
 # lost, the same command starts again from --init-from, e.g. the last shipped model).
 cd "$(dirname "$0")/../.."
-recipe_opts="real text books fsdd init_from exp_dir config seed workers lm_min_count lm_weight word_score beam_size
-  train_args"
+recipe_opts="real text books fsdd init_from exp_dir config num_synth seed workers lm_min_count lm_weight word_score
+  beam_size train_args"
 real=""                      # shared/data/real: folders holding manifest.jsonl (required)
 text=""                      # sentences for synthesis and the LM (required)
 books=""                     # more LM text (plain or .xz), optional
@@ -17,6 +18,7 @@ fsdd=""                      # optional FSDD folder (george held out)
 init_from=""                 # checkpoint to start from (the previous default model)
 exp_dir=exp/real
 config=conf/phones.yaml
+num_synth=2400               # synthetic read sentences in the training voices (natural-sounding engines weighted up)
 seed=1
 workers=2
 lm_min_count=2               # n-grams (n >= 2) seen fewer times are pruned from the LM
@@ -33,16 +35,19 @@ if run_stage 0 "real speech: normalised, speaker-disjoint train/dev/test manifes
   stage_done 0
 fi
 
-if run_stage 1 "synthesise the held-out synthetic test sets (reported, not trained on)"; then
+if run_stage 1 "synthesise training sentences (read speech in many voices) and the held-out synthetic test sets"; then
   $ASR synth --text "$text" --out-dir $data/corpus --split test --voices eval --num-utts 600 --max-sentences 2 \
     --seed $((seed + 101)) --workers $workers
   $ASR synth --text "$text" --out-dir $data/corpus --split test_natural --voices eval --engines flite,festival,mbrola,pico \
     --num-utts 200 --max-sentences 2 --seed $((seed + 102)) --workers $workers
+  $ASR synth --text "$text" --out-dir $data/corpus --split train2 --voices train \
+    --engines espeak,flite,festival,mbrola,pico,piper --engine-share flite=0.2,festival=0.2,mbrola=0.2,pico=0.1,piper=0.1 \
+    --num-utts $num_synth --max-sentences 2 --noise-prob 0.3 --seed $((seed + 6)) --workers $workers
   stage_done 1
 fi
 
 if run_stage 2 "manifests of the synthetic sets and FSDD"; then
-  for s in test test_natural; do $ASR prepare --root $data/corpus --split $s --out $data/$s.jsonl; done
+  for s in train2 test test_natural; do $ASR prepare --root $data/corpus --split $s --out $data/$s.jsonl; done
   [ -z "$fsdd" ] || $ASR prepare --root "$fsdd" --fsdd-out-dir $data/fsdd --test-speakers george
   stage_done 2
 fi
@@ -60,7 +65,7 @@ if run_stage 4 "train (resumable), then export the best checkpoint with int8 wei
   [ -n "$init_from" ] || { echo "$0: --init-from is required for training" >&2; exit 2; }
   fsdd_train=""
   [ -z "$fsdd" ] || fsdd_train=$data/fsdd/train.jsonl
-  $ASR train --config $config --train $data/real/train.jsonl $fsdd_train \
+  $ASR train --config $config --train $data/real/train.jsonl $data/train2.jsonl $fsdd_train \
     --valid $data/real/dev.jsonl $data/real/dev_kathleen.jsonl --exp-dir $exp_dir train.init_from=$init_from $train_args
   $ASR export --model $exp_dir/best.pt --int8-weights --out $exp_dir/default.pt --info recipe=recipes/real/run.sh
   stage_done 4
