@@ -235,6 +235,9 @@ class PhoneTokenizer:
             from .pronounce import pronounce
 
             prons = self._guessed[word] = pronounce([word]).get(word, [])
+            for p in prons:  # a word it was asked to spell (a hotword) can be read back too
+                self._words.setdefault(tuple(self.index[x] for x in p), word)
+            self._keys = None
         return [list(p) for p in prons]
 
     def spell(self, word: str) -> list[str]:
