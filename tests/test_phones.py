@@ -43,8 +43,8 @@ def test_phone_tokenizer_round_trip_and_state():
     assert tok.decode(near) in ("cat", "mat")
 
 
-def test_phone_lexicon_search_gives_words():
-    """A lexicon beam search over phones: the word whose pronunciation the frames spell wins."""
+def test_phone_greedy_decoding_gives_words():
+    """Greedy decoding of a phone model: the word whose pronunciation the frames spell comes out."""
     tok = build_tokenizer(0, ["the cat", "a mat"], "phone")
     ids = tok.encode("the cat")
     T = 3 * len(ids) + 2
