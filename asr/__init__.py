@@ -21,7 +21,7 @@ _EXPORTS = {
     "TranscribeOptions": "options",
     "StreamOptions": "options",
     "ServerOptions": "options",
-    "VadOptions": "vad",
+    "VadOptions": "options",
     "Event": "results",
     "AsrError": "errors",
 }

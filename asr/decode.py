@@ -7,6 +7,7 @@ Both take log-probs (B, T, V) and lengths (B,) and return one :class:`Hypothesis
 from __future__ import annotations
 
 import tempfile
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,24 @@ def strip_separators(steps: list[tuple[int, int]], space: int) -> list[tuple[int
     return steps[a:b]
 
 
+class GreedyCollapse:
+    """Best-path decoding, incremental: feed frames' argmax ids, read the tokens (repeats collapsed, blanks dropped)
+    and the frame each was first emitted at. The one CTC collapse, offline (:class:`GreedyDecoder`) and streaming."""
+
+    def __init__(self, blank: int) -> None:
+        self.blank, self.prev, self.frames = blank, blank, 0
+        self.tokens: list[int] = []
+        self.steps: list[int] = []
+
+    def accept(self, ids: list[int]) -> None:
+        for t, i in enumerate(ids, start=self.frames):
+            if i != self.prev and i != self.blank:
+                self.tokens.append(i)
+                self.steps.append(t)
+            self.prev = i
+        self.frames += len(ids)
+
+
 class GreedyDecoder:
     """Best path: argmax per frame, collapse repeats, drop blanks."""
 
@@ -60,13 +79,11 @@ class GreedyDecoder:
         hyps = []
         for b in range(log_probs.shape[0]):
             n = int(lens[b])
-            tokens, steps, prev = [], [], self.tokenizer.blank
-            for t, i in enumerate(idx[b, :n].tolist()):
-                if i != prev and i != self.tokenizer.blank:
-                    tokens.append(i)
-                    steps.append(t)
-                prev = i
-            hyps.append(Hypothesis(self.tokenizer.decode(tokens), tokens, steps, float(best[b, :n].sum())))
+            path = GreedyCollapse(self.tokenizer.blank)
+            path.accept(idx[b, :n].tolist())
+            hyps.append(
+                Hypothesis(self.tokenizer.decode(path.tokens), path.tokens, path.steps, float(best[b, :n].sum()))
+            )
         return hyps
 
 
@@ -113,6 +130,7 @@ class FlashlightDecoder:
         from torchaudio.models.decoder import ctc_decoder
 
         self.tokenizer, self.lexicon = tokenizer, bool(opts.lexicon)
+        self.lock = threading.Lock()  # the search keeps its state in the decoder: one call at a time
         with tempfile.TemporaryDirectory() as tmp:
             lexicon, lm, weight = self._lexicon_and_lm(opts, Path(tmp) / "lexicon.txt")
             self.decoder = ctc_decoder(
@@ -161,8 +179,10 @@ class FlashlightDecoder:
             emissions[torch.arange(B), lens.long()] = float("-inf")
             emissions[torch.arange(B), lens.long(), self.tokenizer.space] = 0.0
             lens = lens + 1
+        with self.lock:
+            results = self.decoder(emissions.contiguous(), lens)
         hyps = []
-        for res in self.decoder(emissions.contiguous(), lens):
+        for res in results:
             if not res:
                 hyps.append(Hypothesis("", [], [], float("-inf")))
                 continue

@@ -17,3 +17,7 @@ class UsageError(AsrError, ValueError):
 
 class CheckpointError(AsrError):
     """A checkpoint cannot be read; one line naming the file and the reason."""
+
+
+class TrainError(AsrError):
+    """Training cannot start; one line saying why."""

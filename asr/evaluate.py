@@ -14,7 +14,7 @@ from .audio import AudioError
 from .data import AsrDataset, DurationBucketSampler, Utterance, collate, read_manifest
 from .decode import DecodeOptions, Decoder, Hypothesis
 from .metrics import ErrorStats, write_error_report
-from .model import CTCModel
+from .model import CTCModel, ctc_loss
 from .options import EVAL_BATCH_SIZE
 from .text import Tokenizer
 from .vad import VadOptions
@@ -30,7 +30,13 @@ class EvalResult:
     num_utts: int
 
     def summary(self) -> str:
-        return f"WER {self.wer.rate:.2f}% CER {self.cer.rate:.2f}% ({self.num_utts} utterances)"
+        """``WER x% CER y% (N utterances; words: s% substituted, d% deleted, i% inserted)``."""
+        w, n = self.wer, max(self.wer.ref_len, 1)
+        return (
+            f"WER {w.rate:.2f}% CER {self.cer.rate:.2f}% ({self.num_utts} utterances; words: "
+            f"{100 * w.substitutions / n:.1f}% substituted, {100 * w.deletions / n:.1f}% deleted, "
+            f"{100 * w.insertions / n:.1f}% inserted)"
+        )
 
 
 @torch.no_grad()
@@ -63,16 +69,8 @@ def infer(
     for batch in loader:
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
             log_probs, lens = model(batch["wav"].to(device), batch["wav_lens"].to(device))
-        loss = torch.nn.functional.ctc_loss(
-            log_probs.float().transpose(0, 1),
-            batch["targets"].to(device),
-            lens,
-            batch["target_lens"].to(device),
-            blank=tokenizer.blank,
-            reduction="none",
-            zero_infinity=True,
-        )
-        loss_sum += float((loss / batch["target_lens"].to(device).clamp(min=1)).sum())  # as training's "mean"
+        loss = ctc_loss(log_probs, lens, batch["targets"].to(device), batch["target_lens"].to(device), tokenizer.blank)
+        loss_sum += float(loss.sum())
         for name, decoder in decoders.items():
             for i, h in zip(batch["index"].tolist(), decoder(log_probs.float().cpu(), lens.cpu())):
                 hyps[name][i] = h

@@ -48,10 +48,17 @@ def _open_text(path: Path):
     return open(path, encoding="utf-8", errors="replace")
 
 
-def iter_sentences(paths: Iterable[str | Path], exclude_held_out: bool = False) -> Iterator[list[str]]:
+EXCLUDE_MIN_WORDS = 3  # sentences shorter than this are not left out by ``exclude`` (sentence_set)
+
+
+def iter_sentences(
+    paths: Iterable[str | Path], exclude_held_out: bool = False, exclude: frozenset[str] = frozenset()
+) -> Iterator[list[str]]:
     """Normalised, non-empty sentences (word lists) of text files, one sentence per line, or of manifests' texts.
 
-    ``exclude_held_out`` skips the sentences that ``asr synth`` reserves for evaluation voices.
+    ``exclude_held_out`` skips, in text files, the sentences that ``asr synth`` reserves for evaluation voices (a
+    manifest's transcripts are its own: "two" from a digit corpus stays, though the hash reserves it); ``exclude``
+    holds normalised sentences to skip in every file (:func:`sentence_set`).
     """
     held_out = None
     if exclude_held_out:
@@ -59,10 +66,11 @@ def iter_sentences(paths: Iterable[str | Path], exclude_held_out: bool = False) 
     for path in map(Path, paths):
         if not path.is_file():
             raise LmError(f"{path}: no such text file")
+        reserved = None if path.suffix == ".jsonl" else held_out
         if path.suffix == ".jsonl":
             from .data import read_manifest
 
-            lines: Iterable[str] = (u.text for u in read_manifest(path))
+            lines: Iterable[str] = (u.text for u in read_manifest(path, check_audio=False))  # text only
             f = None
         else:
             f = _open_text(path)
@@ -70,11 +78,19 @@ def iter_sentences(paths: Iterable[str | Path], exclude_held_out: bool = False) 
         try:
             for line in lines:
                 words = normalize_text(line).split()
-                if words and not (held_out and held_out(" ".join(words))):
+                text = " ".join(words)
+                if words and text not in exclude and not (reserved and reserved(text)):
                     yield words
         finally:
             if f is not None:
                 f.close()
+
+
+def sentence_set(paths: Iterable[str | Path]) -> frozenset[str]:
+    """The normalised sentences of text files or manifests, of ``EXCLUDE_MIN_WORDS`` words or more: e.g. evaluation
+    sets whose sentences an LM must not see (read-speech corpora share prompts between their speakers). Shorter
+    ones ("yes", "two") are everyone's sentences, not a leak of a set's prompts."""
+    return frozenset(" ".join(w) for w in iter_sentences(paths) if len(w) >= EXCLUDE_MIN_WORDS)
 
 
 def read_sentences(path: str | Path) -> list[list[str]]:
@@ -358,20 +374,26 @@ def build_lm(
     min_count: int = 1,
     max_vocab: int = 0,
     log=None,
+    exclude: Iterable[str | Path] = (),
 ) -> tuple[Path, Path]:
     """Build ``out_dir/lm.arpa`` and ``out_dir/lexicon.txt`` (the LM's vocabulary) from text files.
 
     ``min_count`` prunes n-grams of order >= 2 seen fewer times; ``max_vocab`` keeps the most frequent words (the
-    rest are <unk>). ``log`` (e.g. ``print``) receives one progress line per pass. Returns the two paths.
+    rest are <unk>). Sentences that occur in the ``exclude`` files (text or manifests) are left out. ``log`` (e.g.
+    ``print``) receives one progress line per pass. Returns the two paths.
     """
     import time
 
     paths = [texts] if isinstance(texts, (str, Path)) else list(texts)
     log = log or (lambda msg: None)
     t0 = time.time()
-    vocab, total = build_vocab(iter_sentences(paths, exclude_held_out), max_vocab)
+    exclude = list(exclude)
+    skip = sentence_set(exclude)
+    if skip:
+        log(f"leaving out the {len(skip)} sentences of {len(exclude)} excluded files")
+    vocab, total = build_vocab(iter_sentences(paths, exclude_held_out, skip), max_vocab)
     log(f"vocabulary: {len(vocab) - 3} words of {total} running words ({time.time() - t0:.0f} s)")
-    counts = count_ngrams(iter_sentences(paths, exclude_held_out), vocab, order)
+    counts = count_ngrams(iter_sentences(paths, exclude_held_out, skip), vocab, order)
     log(
         "n-grams counted: "
         + ", ".join(f"{len(k)} {n + 1}-grams" for n, k in enumerate(counts.keys))

@@ -20,11 +20,13 @@ alone, without packed sequences (whose backward pass is much slower on CPU than 
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
 from .config import FeatureConfig, ModelConfig
-from .features import GlobalCMVN, LogMel, SpecAugment, VoiceAugment
+from .errors import UsageError
+from .features import GlobalCMVN, LogMel, SpecAugment, VoiceAugment, num_frames
 
 RNNS = {"lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -202,10 +204,75 @@ class CTCModel(nn.Module):
         log_probs, out_lens, _ = self.encode(*self.subsample(feats, lens))
         return log_probs, out_lens
 
+    def chunked(self, chunk: float, right_context: float = 0.0) -> ChunkedForward:
+        """This model's forward pass for one utterance whose audio arrives in pieces (streaming): ``chunk`` seconds
+        of output per step, each with ``right_context`` seconds of look-ahead for a bidirectional model."""
+        return ChunkedForward(self, chunk, right_context)
+
     @property
     def frame_shift(self) -> float:
         """Seconds per output frame."""
         return self.feat_cfg.hop_ms / 1000 * self.cfg.subsample_factor
+
+
+class ChunkedForward:
+    """The model's forward pass, chunk by chunk, for one utterance. ``accept`` (N,) samples → new log-probs (T, V).
+
+    Only the model's own methods are used: :meth:`CTCModel.features` on each new run of whole feature frames,
+    :meth:`CTCModel.subsample` on whole stacking groups, :meth:`CTCModel.encode` on each chunk with its look-ahead.
+    """
+
+    def __init__(self, model: CTCModel, chunk: float, right_context: float) -> None:
+        if model.cfg.subsampling != "stack":
+            raise UsageError("streaming needs a model with frame stacking (model.subsampling: stack)")
+        self.model = model
+        self.factor = model.cfg.subsample_factor
+        self.chunk = max(1, round(chunk / model.frame_shift))  # output frames per step
+        self.right = round(right_context / model.frame_shift) if model.cfg.bidirectional else 0
+        self.win, self.hop = model.logmel.win, model.logmel.hop
+        self.device = model.cmvn.mean.device
+        self.samples = np.zeros(0, np.float32)  # not yet turned into feature frames
+        self.feats = torch.zeros(0, model.feat_cfg.n_mels, device=self.device)  # normalised frames not yet stacked
+        self.stacked = torch.zeros(0, model.subsample.out_dim, device=self.device)  # stacked, not yet through the RNN
+        self.states: list | None = None  # the model's per-layer states after the last chunk
+
+    @torch.no_grad()
+    def accept(self, audio: np.ndarray) -> torch.Tensor:
+        self.samples = np.concatenate([self.samples, audio.astype(np.float32, copy=False)])
+        n = num_frames(len(self.samples), self.win, self.hop) if len(self.samples) >= self.win else 0
+        if n:
+            wav = torch.from_numpy(self.samples[: (n - 1) * self.hop + self.win]).unsqueeze(0).to(self.device)
+            feats, _ = self.model.features(wav, torch.tensor([wav.shape[1]], device=self.device))
+            self.feats = torch.cat([self.feats, feats[0]])
+            self.samples = self.samples[n * self.hop :]
+        return self._run(final=False)
+
+    @torch.no_grad()
+    def flush(self) -> torch.Tensor:
+        """The log-probs of everything left (the last stacking group zero-padded, as offline)."""
+        return self._run(final=True)
+
+    def _run(self, final: bool) -> torch.Tensor:
+        groups = len(self.feats) // self.factor
+        if final and len(self.feats) % self.factor:
+            groups += 1
+        if groups:
+            take = self.feats[: groups * self.factor]
+            stacked, _ = self.model.subsample(take.unsqueeze(0), torch.tensor([len(take)], device=self.device))
+            self.stacked = torch.cat([self.stacked, stacked[0]])
+            self.feats = self.feats[groups * self.factor :]
+        outs = []
+        while len(self.stacked) >= self.chunk + self.right or (final and len(self.stacked)):
+            c = min(self.chunk, len(self.stacked))
+            x = self.stacked[: c + self.right].unsqueeze(0)
+            log_probs, _, self.states = self.model.encode(
+                x, torch.tensor([x.shape[1]], device=self.device), self.states, commit=c
+            )
+            outs.append(log_probs[0].cpu())
+            self.stacked = self.stacked[c:]
+        if not outs:
+            return torch.zeros(0, self.model.vocab_size)
+        return torch.cat(outs)
 
 
 def build_model(cfg, vocab_size: int) -> CTCModel:
@@ -217,76 +284,30 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def widen_state(old: dict[str, torch.Tensor], old_hidden: int, new: CTCModel) -> dict[str, torch.Tensor]:
-    """Warm start a wider model: a state dict of the same model with ``old_hidden`` units per direction → ``new``'s.
-
-    Each RNN layer keeps its trained units; the added units start from ``new``'s random weights. Every weight that
-    reads an added unit into an old unit, a projection or the output layer starts at zero, so the wider model
-    computes exactly what the old one did until training puts the added units to use (Net2Net's idea).
-    """
-    cfg = new.cfg
-    H, H2, dirs = old_hidden, cfg.hidden, 2 if cfg.bidirectional else 1
-    if H2 < H:
-        raise ValueError(f"model.hidden {H2} is smaller than the checkpoint's {H}")
-    state = {k: v.detach().cpu().clone() for k, v in new.state_dict().items()}
-    gates = 4 if cfg.rnn_type == "lstm" else 3
-    rows = torch.cat([torch.arange(g * H2, g * H2 + H) for g in range(gates)])  # old units' gate rows, new layout
-    outs = torch.cat([torch.arange(d * H2, d * H2 + H) for d in range(dirs)])  # old units' output features
-
-    def place(name: str, src_rows: torch.Tensor | None, src_cols: torch.Tensor | None) -> None:
-        """Copy ``old[name]`` into the given rows/columns of ``state[name]``; zero the rest of those rows."""
-        dst = state[name]
-        w = old[name].to(dst.dtype)  # an exported checkpoint may hold float16 weights
-        if w.ndim == 1:
-            dst[src_rows if src_rows is not None else slice(None)] = w
-            return
-        r = src_rows if src_rows is not None else torch.arange(dst.shape[0])
-        c = src_cols if src_cols is not None else torch.arange(dst.shape[1])
-        dst[r] = 0.0
-        dst[r.unsqueeze(1), c.unsqueeze(0)] = w
-
-    for k in state:
-        if k not in old:
-            raise ValueError(f"the checkpoint has no '{k}'")
-    if cfg.subsampling == "conv":  # its linear layer has model.hidden outputs: keep the old ones
-        place("subsample.linear.weight", torch.arange(H), None)
-        place("subsample.linear.bias", torch.arange(H), None)
-    for i in range(cfg.layers):
-        if i > 0 and not cfg.proj:  # this layer reads the previous layer's units
-            cols = outs
-        else:  # the front end's or a projection's features: the old ones come first
-            cols = torch.arange(old[f"rnns.{i}.fwd.weight_ih_l0"].shape[1])
-        for direction in ("fwd", "bwd") if dirs == 2 else ("fwd",):
-            p = f"rnns.{i}.{direction}."
-            place(p + "weight_ih_l0", rows, cols)
-            place(p + "weight_hh_l0", rows, torch.arange(H))
-            place(p + "bias_ih_l0", rows, None)
-            place(p + "bias_hh_l0", rows, None)
-        if cfg.proj:
-            place(f"projs.{i}.weight", None, outs)
-            place(f"projs.{i}.bias", None, None)
-    place("output.weight", None, None if cfg.proj else outs)
-    place("output.bias", None, None)
-    done = {k for k in state if k.startswith(("rnns.", "projs.", "output.", "subsample.linear."))}
-    for k in state:
-        if k not in done:
-            state[k] = old[k].clone()
-    return state
+def resolve_device(name: str) -> torch.device:
+    """ "auto" (CUDA when there is a GPU, else the CPU), "cpu", "cuda" or "cuda:N" → a device; a one-line
+    UsageError when CUDA is asked for and absent."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise UsageError(f"device '{name}' requested but CUDA is not available")
+    return dev
 
 
-def remap_output(old: dict[str, torch.Tensor], old_tokens: list[str], new_tokens: list[str]) -> dict[str, torch.Tensor]:
-    """A state dict whose output layer follows ``new_tokens``: tokens both vocabularies share keep their rows.
-
-    A new token (a word piece) starts with zero weights and the lowest old bias, so it is unlikely until training
-    makes it likely; the rest of the model is untouched.
-    """
-    state = dict(old)
-    w, b = old["output.weight"], old["output.bias"]
-    index = {t: i for i, t in enumerate(old_tokens)}
-    new_w = w.new_zeros(len(new_tokens), w.shape[1])
-    new_b = b.new_full((len(new_tokens),), float(b.min()))
-    for j, t in enumerate(new_tokens):
-        if t in index:
-            new_w[j], new_b[j] = w[index[t]], b[index[t]]
-    state["output.weight"], state["output.bias"] = new_w, new_b
-    return state
+def ctc_loss(
+    log_probs: torch.Tensor, lens: torch.Tensor, targets: torch.Tensor, target_lens: torch.Tensor, blank: int
+) -> torch.Tensor:
+    """The training objective: CTC loss per utterance divided by its target length, (B,) (``.mean()`` is
+    PyTorch's ``reduction="mean"``). log_probs (B, T, V) as the model gives them, lens (B,); targets (B, S)
+    padded, target_lens (B,). Computed in float32; an impossible alignment counts zero, not infinity."""
+    loss = nn.functional.ctc_loss(
+        log_probs.float().transpose(0, 1),
+        targets,
+        lens,
+        target_lens,
+        blank=blank,
+        reduction="none",
+        zero_infinity=True,
+    )
+    return loss / target_lens.clamp(min=1)

@@ -61,16 +61,30 @@ class DecodeOptions:
 
 
 @dataclass(frozen=True)
+class VadOptions:
+    """Speech segmentation (asr/vad.py): offline cutting at pauses, and streaming's endpointer."""
+
+    min_gap: float = 0.3  # silences shorter than this do not split speech (s)
+    pad: float = 0.2  # kept around each speech region (s)
+    max_segment: float = 20.0  # longer regions are split at their quietest frame (s)
+    min_speech: float = 0.1  # shorter regions are dropped (s)
+    floor_margin_db: float = 12.0  # speech is this far above the noise floor (10th percentile)
+    peak_range_db: float = 45.0  # ... and within this range of the loudest frame
+    abs_floor_db: float = -80.0  # ... and above this absolute level (dBFS): digital silence and dither are not speech
+    window: float = 60.0  # seconds buffered at most
+
+
+@dataclass(frozen=True)
 class StreamOptions:
     chunk: float = 0.32  # seconds of audio per model step (and between partial results); docs/streaming.md
     right_context: float = 0.32  # look-ahead of bidirectional models (LC-BLSTM); ignored for unidirectional ones
-    min_gap: float = 0.2  # seconds of non-speech that end an utterance (latency: docs/streaming.md)
-    pad: float = 0.2  # seconds of audio kept before and after each utterance's speech
-    max_utterance: float = 20.0  # an utterance is cut here even without a pause
-    min_speech: float = 0.1  # utterances with less speech are dropped
+    # the endpointer: an utterance ends after vad.min_gap seconds of non-speech (sooner than offline cutting, for
+    # latency: docs/streaming.md), is cut at vad.max_segment seconds, keeps vad.pad on each side, and is dropped
+    # with less than vad.min_speech seconds of speech
+    vad: VadOptions = VadOptions(min_gap=0.2)
 
     def __post_init__(self) -> None:
-        if not 0.01 <= self.chunk <= 5 or self.right_context < 0 or self.min_gap <= 0:
+        if not 0.01 <= self.chunk <= 5 or self.right_context < 0 or self.vad.min_gap <= 0:
             raise UsageError("chunk must be 0.01-5 s, right context >= 0 and the endpoint gap > 0")
 
 

@@ -72,7 +72,7 @@ def _logaddexp(a: float, b: float) -> float:
 
 
 @numba.njit(cache=True, nogil=True)  # compiled on the first call (cached on disk)
-def _search(lp, blank, sep, beam, k_tok, min_logp, threshold, recombine):  # one loop, compiled by numba
+def _search(lp, blank, sep, beam, k_tok, min_logp, threshold, recombine):  # noqa: C901, PLR0915 (one compiled loop)
     T, V = lp.shape
     neg = -math.inf
     mult = np.uint64(_MULT)

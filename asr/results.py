@@ -43,7 +43,7 @@ class Event:
     text: str
     start: float  # seconds from the start of the stream
     end: float
-    words: tuple[Word, ...] = ()  # a final's words with times and confidences (when the stream has a finaliser)
+    words: tuple[Word, ...] = ()  # a final's words with times and confidences (when the stream has a decoder)
 
     def to_dict(self) -> dict:
         """The ``/ws`` protocol's message (without the words)."""

@@ -3,7 +3,7 @@
 Per stream::
 
     blocks of audio (any rate) → resample to 16 kHz → Endpointer (online energy VAD, the same rule as asr.vad)
-      → for each utterance: ChunkEncoder (incremental log-mel → CMVN → frame stacking → RNN layers)
+      → for each utterance: CTCModel.chunked (incremental log-mel → CMVN → frame stacking → RNN layers)
       → log-probs (T, V) → incremental greedy decoding → partial events
       → at the utterance's end: the recognizer's decoder (beam search + LM for the bundled model) → final event
 
@@ -13,107 +13,26 @@ forward pass on the same utterance. A **bidirectional** model is run latency-con
 across chunks, the backward direction restarts at the end of each chunk's look-ahead.
 
 An utterance ends (a final event) once ``min_gap`` seconds of non-speech follow it; ``pad`` seconds of audio are kept
-on each side, as in offline segmentation, so on clean audio both cut the same utterances.
+on each side, as in offline segmentation, so on clean audio both cut the same utterances (``StreamOptions.vad``).
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
+from .align import align_words
 from .audio import SAMPLE_RATE, HighPass
+from .decode import Decoder, GreedyCollapse
 from .errors import UsageError
-from .model import CTCModel
+from .model import ChunkedForward, CTCModel
 from .options import StreamOptions
-from .results import Event, Word
+from .results import Event
 from .text import Tokenizer
-from .vad import FRAME, VadOptions, energy_db, speech_threshold
-
-NONSPEECH_RISE_DB = 0.01  # the online noise floor may rise this much per 10 ms frame (1 dB/s)
-
-
-class Endpointer:
-    """Online energy VAD over 10 ms frames: the rule of :mod:`asr.vad` with levels tracked as the audio arrives.
-
-    A frame is speech when its energy is above ``max(floor + margin, peak - range, absolute floor)``; the peak is the
-    loudest frame so far, the floor the quietest, rising by at most 1 dB/s.
-    """
-
-    def __init__(self, vad: VadOptions = VadOptions()) -> None:
-        self.vad = vad
-        self.floor: float | None = None
-        self.peak = -120.0
-
-    def is_speech(self, frame: np.ndarray) -> bool:
-        """(160,) samples → speech or not."""
-        e = float(energy_db(frame)[0])
-        self.floor = e if self.floor is None else min(e, self.floor + NONSPEECH_RISE_DB)
-        self.peak = max(self.peak, e)
-        return e > speech_threshold(self.floor, self.peak, self.vad)
-
-
-class ChunkEncoder:
-    """The model's forward pass, chunk by chunk, for one utterance. ``accept`` (N,) samples → new log-probs (T, V).
-
-    Only the model's own methods are used: :meth:`CTCModel.features` on each new run of whole feature frames,
-    :meth:`CTCModel.subsample` on whole stacking groups, :meth:`CTCModel.encode` on each chunk with its look-ahead.
-    """
-
-    def __init__(self, model: CTCModel, opts: StreamOptions) -> None:
-        if model.cfg.subsampling != "stack":
-            raise UsageError("streaming needs a model with frame stacking (model.subsampling: stack)")
-        self.model = model
-        self.factor = model.cfg.subsample_factor
-        self.chunk = max(1, round(opts.chunk / model.frame_shift))  # output frames per step
-        self.right = round(opts.right_context / model.frame_shift) if model.cfg.bidirectional else 0
-        self.win, self.hop = model.logmel.win, model.logmel.hop
-        self.device = model.cmvn.mean.device
-        self.samples = np.zeros(0, np.float32)  # not yet turned into feature frames
-        self.feats = torch.zeros(0, model.feat_cfg.n_mels, device=self.device)  # normalised frames not yet stacked
-        self.stacked = torch.zeros(0, model.subsample.out_dim, device=self.device)  # stacked, not yet through the RNN
-        self.states: list | None = None  # the model's per-layer states after the last chunk
-
-    @torch.no_grad()
-    def accept(self, audio: np.ndarray) -> torch.Tensor:
-        self.samples = np.concatenate([self.samples, audio.astype(np.float32, copy=False)])
-        n = 0 if len(self.samples) < self.win else (len(self.samples) - self.win) // self.hop + 1
-        if n:
-            wav = torch.from_numpy(self.samples[: (n - 1) * self.hop + self.win]).unsqueeze(0).to(self.device)
-            feats, _ = self.model.features(wav, torch.tensor([wav.shape[1]], device=self.device))
-            self.feats = torch.cat([self.feats, feats[0]])
-            self.samples = self.samples[n * self.hop :]
-        return self._run(final=False)
-
-    @torch.no_grad()
-    def flush(self) -> torch.Tensor:
-        """The log-probs of everything left (the last stacking group zero-padded, as offline)."""
-        return self._run(final=True)
-
-    def _run(self, final: bool) -> torch.Tensor:
-        groups = len(self.feats) // self.factor
-        if final and len(self.feats) % self.factor:
-            groups += 1
-        if groups:
-            take = self.feats[: groups * self.factor]
-            stacked, _ = self.model.subsample(take.unsqueeze(0), torch.tensor([len(take)], device=self.device))
-            self.stacked = torch.cat([self.stacked, stacked[0]])
-            self.feats = self.feats[groups * self.factor :]
-        outs = []
-        while len(self.stacked) >= self.chunk + self.right or (final and len(self.stacked)):
-            c = min(self.chunk, len(self.stacked))
-            x = self.stacked[: c + self.right].unsqueeze(0)
-            log_probs, _, self.states = self.model.encode(
-                x, torch.tensor([x.shape[1]], device=self.device), self.states, commit=c
-            )
-            outs.append(log_probs[0].cpu())
-            self.stacked = self.stacked[c:]
-        if not outs:
-            return torch.zeros(0, self.model.vocab_size)
-        return torch.cat(outs)
+from .vad import FRAME, Endpointer
 
 
 class IncrementalGreedyDecoder:
@@ -121,22 +40,14 @@ class IncrementalGreedyDecoder:
 
     def __init__(self, tokenizer: Tokenizer) -> None:
         self.tokenizer = tokenizer
-        self.tokens: list[int] = []
-        self.prev = tokenizer.blank
+        self.path = GreedyCollapse(tokenizer.blank)
 
     def accept(self, log_probs: torch.Tensor) -> None:
-        for i in log_probs.argmax(dim=-1).tolist():
-            if i != self.prev and i != self.tokenizer.blank:
-                self.tokens.append(i)
-            self.prev = i
+        self.path.accept(log_probs.argmax(dim=-1).tolist())
 
     @property
     def text(self) -> str:
-        return self.tokenizer.decode(self.tokens)
-
-
-Finaliser = Callable[[torch.Tensor, float, np.ndarray], tuple[str, tuple["Word", ...]]]
-"""(log-probs (T, V) of an utterance, its start in seconds, its audio (N,)) → (text, words)."""
+        return self.tokenizer.decode(self.path.tokens)
 
 
 @dataclass
@@ -147,7 +58,7 @@ class _Utterance:
     end: int  # one past its last frame so far
     speech_start: int  # its first speech frame
     speech_end: int  # one past its last speech frame
-    encoder: ChunkEncoder
+    encoder: ChunkedForward
     decoder: IncrementalGreedyDecoder
     silence: int = 0  # non-speech frames since the last speech frame
     held: list[np.ndarray] = field(default_factory=list)  # non-speech beyond the pad: fed only if speech resumes
@@ -159,7 +70,8 @@ class Stream:
     """One audio stream (a microphone, a WebSocket client, a file). Not thread-safe: one caller at a time.
 
     ``accept(samples, sample_rate)`` and ``finish()`` return the events that the new audio produced. Partials are
-    incremental greedy decoding; a final is ``finalise`` of the whole utterance (None: the greedy text, no words).
+    incremental greedy decoding; a final is ``decoder``'s hypothesis for the whole utterance with its words aligned
+    (:func:`asr.align.align_words`), or without a decoder the greedy text and no words.
     """
 
     def __init__(
@@ -167,15 +79,14 @@ class Stream:
         model: CTCModel,
         tokenizer: Tokenizer,
         opts: StreamOptions = StreamOptions(),
-        vad: VadOptions = VadOptions(),
-        finalise: Finaliser | None = None,
+        decoder: Decoder | None = None,
     ) -> None:
-        self.model, self.tokenizer, self.opts, self.finalise = model, tokenizer, opts, finalise
-        self.endpointer = Endpointer(vad)
+        self.model, self.tokenizer, self.opts, self.decoder = model, tokenizer, opts, decoder
+        self.endpointer = Endpointer(opts.vad)
         self.pending = np.zeros(0, np.float32)  # samples not yet a whole 10 ms frame
         self.frame_index = 0  # 10 ms frames seen so far
-        self.pad_frames = round(opts.pad * 100)
-        self.gap_frames = round(opts.min_gap * 100)
+        self.pad_frames = round(opts.vad.pad * 100)
+        self.gap_frames = round(opts.vad.min_gap * 100)
         self.history: deque[np.ndarray] = deque(maxlen=self.pad_frames + 1)  # the last pad + 1 frames
         self.utt: _Utterance | None = None
         self.last_end = 0  # frame where the last utterance (with its pad) ended: the next one starts after it
@@ -228,7 +139,7 @@ class Stream:
                         idx + 1,
                         idx,
                         idx + 1,
-                        ChunkEncoder(self.model, self.opts),
+                        self.model.chunked(self.opts.chunk, self.opts.right_context),
                         IncrementalGreedyDecoder(self.tokenizer),
                     )
                     fed += list(self.history)[len(self.history) - kept :]
@@ -243,7 +154,7 @@ class Stream:
                     u.end = idx + 1
                 else:  # beyond the pad: used only if speech resumes
                     u.held.append(frame)
-            if u.silence >= self.gap_frames or idx + 1 - u.first >= self.opts.max_utterance * 100:
+            if u.silence >= self.gap_frames or idx + 1 - u.first >= self.opts.vad.max_segment * 100:
                 events += self._feed(fed)
                 fed = []
                 events += self._close()
@@ -269,14 +180,16 @@ class Stream:
         u, self.utt = self.utt, None
         self.last_end = u.end
         rest = u.encoder.flush()
-        if u.speech_end - u.speech_start < self.opts.min_speech * 100:
+        if u.speech_end - u.speech_start < self.opts.vad.min_speech * 100:
             return []
-        if self.finalise is None:
+        if self.decoder is None:
             u.decoder.accept(rest)
             return [Event("final", u.decoder.text, u.first / 100, u.end / 100)]
         log_probs = torch.cat(u.log_probs + [rest])
-        text, words = self.finalise(log_probs, u.first / 100, np.concatenate(u.audio or [np.zeros(0, np.float32)]))
-        return [Event("final", text, u.first / 100, u.end / 100, words)]
+        (hyp,) = self.decoder(log_probs.unsqueeze(0), torch.tensor([len(log_probs)]))
+        audio = np.concatenate(u.audio or [np.zeros(0, np.float32)])
+        words = align_words(log_probs, hyp, self.tokenizer, self.model.frame_shift, u.first / 100, audio)
+        return [Event("final", hyp.text, u.first / 100, u.end / 100, tuple(words))]
 
     @property
     def partial(self) -> str:

@@ -287,8 +287,16 @@ class PhoneTokenizer:
 
     @classmethod
     def from_state_dict(cls, state: dict) -> PhoneTokenizer:
+        """From :meth:`state_dict`, or a checkpoint's packed form (``lexicon_xz``: the lexicon xz-compressed, as a
+        uint8 tensor or bytes; asr.checkpoint.packed)."""
+        text = state.get("lexicon")
+        if text is None:
+            import lzma
+
+            xz = state["lexicon_xz"]
+            text = lzma.decompress(xz if isinstance(xz, bytes) else xz.numpy().tobytes()).decode("utf-8")
         lexicon = {}
-        for line in state["lexicon"].split("\n"):
+        for line in text.split("\n"):
             word, *prons = line.split("\t")
             lexicon[word] = [tuple(p.split()) for p in prons]
         tok = cls(lexicon)

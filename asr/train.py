@@ -10,7 +10,6 @@ rank trains on every ``world_size``-th batch, gradients are averaged, and rank 0
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
@@ -36,26 +35,14 @@ from .data import (
     seed_everything,
 )
 from .decode import DecodeOptions, Decoder, make_decoder
-from .errors import AsrError
+from .errors import TrainError
 from .evaluate import infer
 from .features import compute_cmvn_stats
 from .metrics import cer, wer
-from .model import CTCModel, build_model, count_parameters, remap_output, widen_state
+from .model import CTCModel, build_model, count_parameters, ctc_loss, resolve_device
 from .options import CMVN_MAX_UTTS
 from .text import Tokenizer, build_tokenizer, lexicon_spelling, tokenizer_from_state
-
-
-class TrainError(AsrError):
-    """Training cannot start; one line saying why."""
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(name)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise TrainError(f"device '{name}' requested but CUDA is not available")
-    return dev
+from .warm_start import warm_start
 
 
 def init_distributed(device: torch.device) -> tuple[int, int, torch.device]:
@@ -194,6 +181,7 @@ class Run:
     use_amp: bool
     world: int  # DDP ranks (1: one process)
     main_rank: bool  # rank 0: the one that validates and writes files
+    total_steps: int = 0  # the schedule's length
     log: Logger | None = None
     progress: Progress = field(default_factory=Progress)
     default_decoder: Decoder | None = None  # validation's beam search with the bundled LM, built once
@@ -288,34 +276,6 @@ def resume_run(run: Run, ckpt: dict) -> None:
     _set_rng_state(ckpt["rng"])
 
 
-def warm_start(run: Run, path: str) -> list[str]:
-    """Start from another checkpoint's weights: its output layer mapped onto this tokenizer, its RNNs widened to
-    ``model.hidden`` if that is larger. Returns notes for the log."""
-    cfg, tokenizer = run.cfg, run.data.tokenizer
-    ckpt = read_checkpoint(path)
-    saved = config_from_dict(ckpt["config"]).model
-    m = cfg.model
-    if dataclasses.replace(saved, hidden=m.hidden, word_pieces=m.word_pieces, units=m.units, lexicon=m.lexicon) != m:
-        raise TrainError(
-            f"{path}: its model config differs from this run's (other than model.hidden, units, lexicon, word_pieces)"
-        )
-    notes = []
-    state = ckpt["model"]
-    old_tokens = tokenizer_from_state(ckpt["tokenizer"]).tokens
-    if old_tokens != tokenizer.tokens:
-        state = remap_output(state, old_tokens, tokenizer.tokens)
-        shared = len(set(old_tokens) & set(tokenizer.tokens))
-        notes.append(f"output layer: {shared} of {len(tokenizer)} tokens taken from {path}")
-    if saved.hidden != cfg.model.hidden:
-        try:
-            state = widen_state(state, saved.hidden, run.model)
-        except ValueError as e:
-            raise TrainError(f"{path}: {e}") from None
-        notes.append(f"widened {path} from {saved.hidden} to {cfg.model.hidden} units per direction")
-    run.model.load_state_dict(state)
-    return notes
-
-
 def init_cmvn(run: Run) -> None:
     """A fresh model's CMVN statistics: from ``train.cmvn``, or from a sample of the (augmented) training audio."""
     tc, model = run.cfg.train, run.model
@@ -336,15 +296,8 @@ def train_step(run: Run, fwd_model: torch.nn.Module, batch: dict) -> tuple[torch
     device = run.device
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=run.use_amp):
         log_probs, out_lens = fwd_model(batch["wav"].to(device, non_blocking=True), batch["wav_lens"].to(device))
-    loss = torch.nn.functional.ctc_loss(
-        log_probs.float().transpose(0, 1),
-        batch["targets"].to(device),
-        out_lens,
-        batch["target_lens"].to(device),
-        blank=run.data.tokenizer.blank,
-        reduction="mean",
-        zero_infinity=True,
-    )
+    targets, target_lens = batch["targets"].to(device), batch["target_lens"].to(device)
+    loss = ctc_loss(log_probs, out_lens, targets, target_lens, run.data.tokenizer.blank).mean()
     run.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     grad_norm = torch.nn.utils.clip_grad_norm_(run.model.parameters(), run.cfg.optim.grad_clip)
@@ -355,7 +308,8 @@ def train_step(run: Run, fwd_model: torch.nn.Module, batch: dict) -> tuple[torch
 
 def validate(run: Run) -> None:
     """Loss, WER and CER on each validation set (rank 0): greedy, and with ``train.valid_default_decoding`` also as the
-    bundled model decodes (beam search + bundled LM). ``best.pt`` when the first set's greedy WER is the lowest."""
+    bundled model decodes (beam search + bundled LM). ``best.pt`` when the first set's WER is the lowest: with the
+    default decoding when it is measured (the decoding users get), else greedy."""
     if not run.main_rank:
         return
     p, data = run.progress, run.data
@@ -383,14 +337,13 @@ def validate(run: Run) -> None:
         run.log.line(f"valid step {p.step} ({p.audio_s / 3600:.1f} h of audio) {name}: {shown}")
         first = False
     run.log.scalars(**row)
-    w = row["wer"]
+    key = "wer_default" if "wer_default" in row else "wer"
+    w = row[key]
     best = run.exp_dir / "best.pt"
     if w < p.best_wer or not best.exists():
         p.best_wer = min(p.best_wer, w)
-        save_atomic(
-            model_state(run.model, run.cfg, data.tokenizer) | {"step": p.step, "valid_wer": w, "valid_cer": row["cer"]},
-            best,
-        )
+        scores = {"valid_wer": w, "valid_cer": row[key.replace("wer", "cer")], "valid_decoding": key}
+        save_atomic(model_state(run.model, run.cfg, data.tokenizer) | {"step": p.step} | scores, best)
     run.model.train()
 
 
@@ -428,23 +381,16 @@ def global_sum(run: Run, *values: float) -> list[float]:
     return t.tolist()
 
 
-def train(
-    cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manifest: str | Path | list, exp_dir: str | Path
-) -> Path:
-    """Train (or resume) a CTC model on one or more training manifests. Returns the path of ``best.pt``."""
-    exp_dir = Path(exp_dir)
-    exp_dir.mkdir(parents=True, exist_ok=True)
+def start_run(cfg: ExperimentConfig, manifests: list, valids: list, exp_dir: Path) -> Run:
+    """Data, model, optimiser and schedule of a run: resumed from ``exp_dir/last.pt`` if there is one, else warm
+    started from ``train.init_from`` or started fresh. Logs how it starts."""
     tc = cfg.train
     rank, world, device = init_distributed(resolve_device(tc.device))
     if tc.threads > 0:
         torch.set_num_threads(tc.threads)
     seed_everything(tc.seed)
-
-    # ---- data, model, optimiser; resume, warm start or a fresh start ----
     last = exp_dir / "last.pt"
     resume = read_checkpoint(last) if last.exists() else None
-    manifests = list(train_manifest) if isinstance(train_manifest, (list, tuple)) else [train_manifest]
-    valids = list(valid_manifest) if isinstance(valid_manifest, (list, tuple)) else [valid_manifest]
     data = load_data(cfg, manifests, valids, resume, rank, world)
     total_steps = min(tc.max_steps, tc.epochs * len(data.sampler)) if tc.max_steps else tc.epochs * len(data.sampler)
     model = build_model(cfg, len(data.tokenizer)).to(device)
@@ -456,24 +402,24 @@ def train(
     )
     use_amp = resolve_amp(tc.amp, device, cfg.model.rnn_type)
     run = Run(cfg, exp_dir, data, model, optimizer, scheduler, device, use_amp, world, rank == 0)
+    run.total_steps = total_steps
     notes = []
     if resume is not None:
         resume_run(run, resume)
     elif tc.init_from:
-        notes = warm_start(run, tc.init_from)
+        notes = warm_start(run.model, run.cfg.model, run.data.tokenizer, tc.init_from)
         if tc.cmvn:  # new statistics for the warm-started model (e.g. over real speech too)
             init_cmvn(run)
             notes.append(f"CMVN statistics from {tc.cmvn}, not from {tc.init_from}")
     else:
         init_cmvn(run)
-    p = run.progress
     if run.main_rank:
         (exp_dir / "config.yaml").write_text(dump_config(cfg))
-    run.log = log = Logger(exp_dir, p.history, enabled=run.main_rank)
+    run.log = log = Logger(exp_dir, run.progress.history, enabled=run.main_rank)
     for note in notes:
         log.line(note)
     log.line(
-        f"{'resumed at step ' + str(p.step) if resume is not None else 'started'}: "
+        f"{'resumed at step ' + str(run.progress.step) if resume is not None else 'started'}: "
         f"{count_parameters(model) / 1e6:.2f}M params, {len(data.train_utts)} train utts "
         f"({sum(u.duration for u in data.train_utts) / 3600:.2f} h), {len(data.sampler)} batches/epoch, "
         f"{total_steps} steps, device {device}, {'bf16 autocast' if use_amp else 'float32'} (train.amp={tc.amp})"
@@ -485,13 +431,32 @@ def train(
             f"warning: skipping {u.id} ({u.duration:.1f} s) — outside [{tc.min_duration}, "
             f"{min(tc.max_duration, tc.max_batch_seconds)}] s"
         )
-    fwd_model = model
-    if world > 1:
+    return run
+
+
+def forward_model(run: Run) -> torch.nn.Module:
+    """The module the training steps call: the model, wrapped for DDP and compiled on CUDA when asked."""
+    fwd_model = run.model
+    if run.world > 1:
         fwd_model = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[device] if device.type == "cuda" else None
+            run.model, device_ids=[run.device] if run.device.type == "cuda" else None
         )
-    if tc.compile and device.type == "cuda":
+    if run.cfg.train.compile and run.device.type == "cuda":
         fwd_model = torch.compile(fwd_model)
+    return fwd_model
+
+
+def train(
+    cfg: ExperimentConfig, train_manifest: str | Path | list, valid_manifest: str | Path | list, exp_dir: str | Path
+) -> Path:
+    """Train (or resume) a CTC model on one or more training manifests. Returns the path of ``best.pt``."""
+    exp_dir = Path(exp_dir)
+    exp_dir.mkdir(parents=True, exist_ok=True)
+    manifests = list(train_manifest) if isinstance(train_manifest, (list, tuple)) else [train_manifest]
+    valids = list(valid_manifest) if isinstance(valid_manifest, (list, tuple)) else [valid_manifest]
+    run = start_run(cfg, manifests, valids, exp_dir)
+    tc, data, p, log, total_steps = cfg.train, run.data, run.progress, run.log, run.total_steps
+    fwd_model = forward_model(run)
 
     # ---- the loop ----
     from tqdm import tqdm
@@ -505,8 +470,8 @@ def train(
         disable=None if run.main_rank else True,
     )
     loader_gen = torch.Generator()  # keeps DataLoader seeding off the global RNG, so resume replays it exactly
-    t0, audio_s, win_loss, win_n = time.time(), 0.0, torch.zeros((), device=device), 0
-    model.train()
+    t0, audio_s, win_loss, win_n = time.time(), 0.0, torch.zeros((), device=run.device), 0
+    run.model.train()
     while p.step < total_steps and (tc.max_steps > 0 or p.epoch < tc.epochs):
         data.sampler.load_state_dict({"epoch": p.epoch, "position": p.position})
         data.dataset.epoch = p.epoch
@@ -515,7 +480,7 @@ def train(
             batch_sampler=data.sampler,
             collate_fn=collate,
             num_workers=tc.num_workers,
-            pin_memory=device.type == "cuda",
+            pin_memory=run.device.type == "cuda",
             generator=loader_gen,
             persistent_workers=False,
         )
@@ -527,21 +492,8 @@ def train(
             win_loss, win_n = win_loss + loss, win_n + 1
             bar.update(1)
             if p.step % tc.log_every == 0 or p.step == total_steps:
-                all_audio, all_loss, all_n = global_sum(run, audio_s, win_loss.item(), win_n)
-                speed, lr = all_audio / (time.time() - t0), scheduler.get_last_lr()[0]
-                log.scalars(
-                    kind="train",
-                    step=p.step,
-                    epoch=p.epoch,
-                    loss=all_loss / all_n,
-                    lr=lr,
-                    grad_norm=float(grad_norm),
-                    audio_per_s=speed,
-                )
-                log.line(
-                    f"step {p.step}/{total_steps} epoch {p.epoch} loss {all_loss / all_n:.3f} lr {lr:.2e} {speed:.1f} s audio/s"
-                )
-                win_loss, win_n = torch.zeros((), device=device), 0
+                log_window(run, audio_s, t0, win_loss, win_n, grad_norm)
+                win_loss, win_n = torch.zeros((), device=run.device), 0
             if p.step % tc.valid_every == 0:
                 validate(run)
                 sync(run)
@@ -562,6 +514,26 @@ def train(
     if run.main_rank:
         plot_curves(p.history, exp_dir / "curves.png")
     log.line(f"done: step {p.step}, best valid WER {p.best_wer:.2f}% → {exp_dir / 'best.pt'}")
-    if world > 1:
+    if run.world > 1:
         torch.distributed.destroy_process_group()
     return exp_dir / "best.pt"
+
+
+def log_window(run: Run, audio_s: float, t0: float, win_loss: torch.Tensor, win_n: int, grad_norm) -> None:
+    """Log the steps since the last log line: mean loss, learning rate, gradient norm, seconds of audio per second
+    (over all ranks) since ``t0``."""
+    p = run.progress
+    all_audio, all_loss, all_n = global_sum(run, audio_s, win_loss.item(), win_n)
+    speed, lr = all_audio / (time.time() - t0), run.scheduler.get_last_lr()[0]
+    run.log.scalars(
+        kind="train",
+        step=p.step,
+        epoch=p.epoch,
+        loss=all_loss / all_n,
+        lr=lr,
+        grad_norm=float(grad_norm),
+        audio_per_s=speed,
+    )
+    run.log.line(
+        f"step {p.step}/{run.total_steps} epoch {p.epoch} loss {all_loss / all_n:.3f} lr {lr:.2e} {speed:.1f} s audio/s"
+    )

@@ -6,7 +6,6 @@ Segments are decoded in batches; word times come from CTC forced alignment of th
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -17,11 +16,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from .align import align_words
 from .audio import SAMPLE_RATE, AudioError, HighPass, as_model_input, frame_energy_db, normalize_level, stream_audio
 from .bundled import DEFAULT_MODEL, available_models, default_decode_options, resolve_model  # noqa: F401
 from .checkpoint import load_checkpoint_model
 from .decode import DecodeOptions, Decoder, Hypothesis, check_decode_options, make_decoder
 from .errors import UsageError
+from .model import resolve_device
 from .results import Result, SegmentText, Word
 from .vad import Segment, VadOptions, segment_stream
 
@@ -29,38 +30,6 @@ if TYPE_CHECKING:
     from .streaming import Stream, StreamOptions
 
 SOUND_DB = -75.0  # a file whose loudest 10 ms frame (after the high-pass) is above this is not silent
-FRAME_CENTER = 0.0125  # seconds from an output frame's start to the centre of its first analysis window
-
-
-def refine_word_times(
-    times: list[tuple[float, float]], audio: np.ndarray, range_db: float = 30.0
-) -> list[tuple[float, float]]:
-    """Fit CTC word spans to the sound: move each start past leading silence (a first token's span can swallow the
-    pause before it) and each end forward while the audio still sounds (CTC emits a long vowel once, early).
-
-    A 10 ms frame sounds when its energy is within ``range_db`` of the word's loudest frame and above the segment's
-    noise floor; an end never passes the next word's start.
-    """
-    e = frame_energy_db(audio)
-    n = len(e)
-    if n == 0:
-        return times
-    floor = np.percentile(e, 10) + 6.0
-    out = []
-    for i, (a, b) in enumerate(times):
-        limit = min(n, int((times[i + 1][0] if i + 1 < len(times) else n / 100) * 100))
-        f0, f = int(a * 100), int(b * 100)
-        if f0 >= f or f >= n:
-            out.append((a, b))
-            continue
-        thr = max(e[f0:f].max() - range_db, floor)
-        start = f0
-        while start < f - 1 and e[start] <= thr:
-            start += 1
-        while f < limit and e[f] > thr:
-            f += 1
-        out.append((max(a, start / 100), max(b, f / 100)))
-    return out
 
 
 class Recognizer:
@@ -76,10 +45,8 @@ class Recognizer:
     ) -> None:
         if threads is not None:
             torch.set_num_threads(threads)
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
         self.path = resolve_model(path)
-        self.device = torch.device(device)
+        self.device = resolve_device(device)
         self.model, self.tokenizer, self.config = load_checkpoint_model(self.path, self.device)
         self.int8 = int8
         if int8:
@@ -92,7 +59,6 @@ class Recognizer:
             opts = default_decode_options() if self.path == DEFAULT_MODEL else DecodeOptions()
         self.opts = opts  # the decoding of calls that pass none
         self._decoders: dict[DecodeOptions, Future] = {}
-        self._decode_lock = threading.Lock()
         # The default decoder is checked now (missing files fail here) and built in the background: a lexicon search
         # over 100,000 words takes seconds to set up, which overlaps reading and encoding the first audio.
         check_decode_options(self.tokenizer, opts)
@@ -121,51 +87,14 @@ class Recognizer:
         log_probs, out_lens = self.model(wav.to(self.device), lens.to(self.device))
         log_probs, out_lens = log_probs.float().cpu(), out_lens.cpu()
         hyps = decoder(log_probs, out_lens)
-        out = []
-        for i, (seg, hyp) in enumerate(zip(segs, hyps)):
-            words = self._words(log_probs[i, : int(out_lens[i])], hyp, seg.start, seg.audio)
-            out.append((hyp, words))
-        return out
-
-    def _words(
-        self, log_probs: torch.Tensor, hyp: Hypothesis, offset: float, audio: np.ndarray | None = None
-    ) -> list[Word]:
-        """Words of ``hyp`` with times: CTC forced alignment, then fitted to the sound (``refine_word_times``)."""
-        import torchaudio.functional as AF
-
-        if not hyp.tokens:
-            return []
-        try:
-            labels, scores = AF.forced_align(
-                log_probs.unsqueeze(0), torch.tensor([hyp.tokens], dtype=torch.int32), blank=self.tokenizer.blank
-            )
-            spans = [(s.token, s.start, s.end, s.score) for s in AF.merge_tokens(labels[0], scores[0].exp())]
-        except RuntimeError:  # too few frames for the target: use the decoder's timesteps
-            spans = [(t, s, s + 1, float(log_probs[s, t].exp())) for t, s in zip(hyp.tokens, hyp.timesteps)]
-        groups, cur = [], []
-        for span in spans + [(self.tokenizer.space, 0, 0, 0.0)]:
-            if span[0] != self.tokenizer.space:
-                cur.append(span)
-            elif cur:
-                groups.append(cur)
-                cur = []
-        times = [
-            (g[0][1] * self.frame_shift + FRAME_CENTER, g[-1][2] * self.frame_shift + FRAME_CENTER) for g in groups
-        ]
-        if audio is not None:
-            times = refine_word_times(times, audio)
-        # The decoder's words where it gave one per group (a phone model's words are not its tokens), else spelt out.
-        said = hyp.text.split()
-        if len(said) != len(groups):
-            said = [self.tokenizer.decode([c[0] for c in g]) for g in groups]
         return [
-            Word(
-                w,
-                round(offset + a, 3),
-                round(offset + b, 3),
-                round(float(np.mean([c[3] for c in g])), 3),
+            (
+                hyp,
+                align_words(
+                    log_probs[i, : int(out_lens[i])], hyp, self.tokenizer, self.frame_shift, seg.start, seg.audio
+                ),
             )
-            for w, g, (a, b) in zip(said, groups, times)
+            for i, (seg, hyp) in enumerate(zip(segs, hyps))
         ]
 
     def transcribe(
@@ -206,14 +135,7 @@ class Recognizer:
         ``decode`` (default: this recognizer's decoding, beam search + LM for the bundled model) with word times."""
         from .streaming import Stream, StreamOptions
 
-        decoder = self.decoder(decode)
-
-        def finalise(log_probs: torch.Tensor, offset: float, audio: np.ndarray) -> tuple[str, tuple[Word, ...]]:
-            with self._decode_lock:  # a beam decoder keeps its search state in itself: one utterance at a time
-                (hyp,) = decoder(log_probs.unsqueeze(0), torch.tensor([len(log_probs)]))
-            return hyp.text, tuple(self._words(log_probs, hyp, offset, audio))
-
-        return Stream(self.model, self.tokenizer, opts or StreamOptions(), finalise=finalise)
+        return Stream(self.model, self.tokenizer, opts or StreamOptions(), decoder=self.decoder(decode))
 
     def transcribe_many(
         self,
@@ -338,5 +260,5 @@ def load_model(
     (``asr.bundled.default_decode_options``), offline and streaming alike; other checkpoints greedily. ``threads``
     None leaves torch's thread count as it is (``asr transcribe`` passes :func:`asr.options.default_threads`)."""
     if int8 is None:
-        int8 = streaming and (device == "cpu" or (device == "auto" and not torch.cuda.is_available()))
+        int8 = streaming and resolve_device(device).type == "cpu"
     return Recognizer(path, device, opts, threads, int8)

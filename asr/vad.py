@@ -14,18 +14,11 @@ import numpy as np
 
 from .audio import FRAME, SAMPLE_RATE
 from .audio import frame_energy_db as energy_db
+from .options import VadOptions
 
+__all__ = ["Endpointer", "Segment", "VadOptions", "segment_stream", "speech_threshold"]
 
-@dataclass(frozen=True)
-class VadOptions:
-    min_gap: float = 0.3  # silences shorter than this do not split speech (s)
-    pad: float = 0.2  # kept around each speech region (s)
-    max_segment: float = 20.0  # longer regions are split at their quietest frame (s)
-    min_speech: float = 0.1  # shorter regions are dropped (s)
-    floor_margin_db: float = 12.0  # speech is this far above the noise floor (10th percentile)
-    peak_range_db: float = 45.0  # ... and within this range of the loudest frame
-    abs_floor_db: float = -80.0  # ... and above this absolute level (dBFS): digital silence and dither are not speech
-    window: float = 60.0  # seconds buffered at most
+NONSPEECH_RISE_DB = 0.01  # the online noise floor may rise this much per 10 ms frame (1 dB/s)
 
 
 @dataclass(frozen=True)
@@ -38,6 +31,26 @@ class Segment:
 def speech_threshold(floor: float, peak: float, opts: VadOptions) -> float:
     """Energy (dB) above which a frame is speech, given the noise floor and the loudest frame so far."""
     return max(floor + opts.floor_margin_db, peak - opts.peak_range_db, opts.abs_floor_db)
+
+
+class Endpointer:
+    """Online energy VAD over 10 ms frames: the rule of :mod:`asr.vad` with levels tracked as the audio arrives.
+
+    A frame is speech when its energy is above ``max(floor + margin, peak - range, absolute floor)``; the peak is the
+    loudest frame so far, the floor the quietest, rising by at most 1 dB/s.
+    """
+
+    def __init__(self, vad: VadOptions = VadOptions()) -> None:
+        self.vad = vad
+        self.floor: float | None = None
+        self.peak = -120.0
+
+    def is_speech(self, frame: np.ndarray) -> bool:
+        """(160,) samples → speech or not."""
+        e = float(energy_db(frame)[0])
+        self.floor = e if self.floor is None else min(e, self.floor + NONSPEECH_RISE_DB)
+        self.peak = max(self.peak, e)
+        return e > speech_threshold(self.floor, self.peak, self.vad)
 
 
 def _regions(speech: np.ndarray, min_gap: int) -> list[tuple[int, int]]:

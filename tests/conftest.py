@@ -44,6 +44,25 @@ def run_asr(*args: str, check: bool = True, timeout: float = 900, cwd: str | Pat
     return res
 
 
+def train_tiny(manifest: Path, exp_dir: Path, *overrides: str, check: bool = True):
+    """``asr train`` with conf/tiny.yaml on ``manifest`` (also the validation set) into ``exp_dir``, on two threads,
+    ``overrides`` last; returns the CompletedProcess."""
+    return run_asr(
+        "train",
+        "--config",
+        ROOT / "conf/tiny.yaml",
+        "--train",
+        manifest,
+        "--valid",
+        manifest,
+        "--exp-dir",
+        exp_dir,
+        "train.threads=2",
+        *overrides,
+        check=check,
+    )
+
+
 @pytest.fixture(scope="session")
 def espeak() -> None:
     if shutil.which("espeak-ng") is None:
@@ -69,20 +88,7 @@ def tiny_corpus(tmp_path_factory, espeak) -> Path:
 def tiny_model(tiny_corpus) -> Path:
     """conf/tiny.yaml trained on the tiny corpus through the CLI; returns best.pt."""
     exp = tiny_corpus / "exp"
-    m = tiny_corpus / "train.jsonl"
-    run_asr(
-        "train",
-        "--config",
-        ROOT / "conf/tiny.yaml",
-        "--train",
-        m,
-        "--valid",
-        m,
-        "--exp-dir",
-        exp,
-        "train.valid_every=80",
-        "train.threads=2",
-    )
+    train_tiny(tiny_corpus / "train.jsonl", exp, "train.valid_every=80")
     return exp / "best.pt"
 
 

@@ -11,7 +11,7 @@ from conftest import ROOT, run_asr
 from asr.checkpoint import read_checkpoint
 from asr.config import load_config
 from asr.data import AsrDataset, DurationBucketSampler, collate, read_manifest, seed_everything
-from asr.model import build_model
+from asr.model import build_model, ctc_loss
 from asr.text import CharTokenizer
 from asr.train import lr_lambda
 
@@ -93,11 +93,7 @@ def single_process_reference(manifest, cmvn, steps: int) -> dict:
         for b in batches[2 * step : 2 * step + 2]:  # rank 0 takes even batches, rank 1 odd ones
             batch = collate([ds[i] for i in b])
             lp, lens = model(batch["wav"], batch["wav_lens"])
-            losses.append(
-                torch.nn.functional.ctc_loss(
-                    lp.transpose(0, 1), batch["targets"], lens, batch["target_lens"], zero_infinity=True
-                )
-            )
+            losses.append(ctc_loss(lp, lens, batch["targets"], batch["target_lens"], blank=0).mean())
         opt.zero_grad()
         (sum(losses) / 2).backward()  # DDP averages the ranks' gradients
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)

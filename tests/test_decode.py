@@ -144,10 +144,11 @@ def test_lexicon_and_lm_with_word_pieces(tmp_path):
 
 def test_bundled_model_decodes_with_the_bundled_lm_by_default():
     from asr.bundled import BUNDLED_LM, bundled_lm_available
-    from asr.cli import _decode_options, _parser
+    from asr.cli import parser
+    from asr.commands.common import decode_options
 
     def opts(*argv):
-        return _decode_options(_parser().parse_args(["transcribe", "x.wav", *argv]))
+        return decode_options(parser().parse_args(["transcribe", "x.wav", *argv]))
 
     if bundled_lm_available():
         assert opts().decoder == "beam" and opts().lm == str(BUNDLED_LM) and opts().lexicon
@@ -161,11 +162,12 @@ def test_bundled_model_decodes_with_the_bundled_lm_by_default():
 
 
 def test_hotwords_go_before_or_after_the_inputs():
-    from asr.cli import _decode_options, _parser
+    from asr.cli import parser
+    from asr.commands.common import decode_options
 
-    args = _parser().parse_args(["transcribe", "--hotwords", "Americans,country:3", "jfk.flac", "--hotwords", "fellow"])
+    args = parser().parse_args(["transcribe", "--hotwords", "Americans,country:3", "jfk.flac", "--hotwords", "fellow"])
     assert args.inputs == ["jfk.flac"]
-    assert _decode_options(args).hotwords == (("americans", 2.0), ("country", 3.0), ("fellow", 2.0))
+    assert decode_options(args).hotwords == (("americans", 2.0), ("country", 3.0), ("fellow", 2.0))
 
 
 def test_refusals_come_before_torch_is_imported(tmp_path):

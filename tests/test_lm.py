@@ -71,3 +71,26 @@ def test_build_lm_streams_compressed_text_in_chunks(tmp_path, monkeypatch):
     arpa, lexicon = build_lm([tmp_path / "b.txt", tmp_path / "a.txt.xz"], tmp_path / "lm9", order=3, max_vocab=9)
     assert arpa.read_text().startswith("\\data\\\nngram 1=12\n")  # 9 words + <s>, </s>, <unk>
     assert len(lexicon.read_text().splitlines()) == 9
+
+
+def test_build_lm_leaves_out_the_sentences_of_evaluation_sets(tmp_path):
+    """--exclude: a dev set's prompts (3 words or more) never reach the LM, even from training transcripts; short
+    sentences everyone says stay."""
+    (tmp_path / "text.txt").write_text("the dog barked at the moon\nhello there friend\ntwo\nthe cat sat\n")
+    (tmp_path / "dev.jsonl").write_text(
+        '{"id": "a", "audio": "a.wav", "duration": 1.0, "text": "The dog barked at the MOON."}\n'
+        '{"id": "b", "audio": "b.wav", "duration": 1.0, "text": "two"}\n'
+    )
+    arpa, lexicon = build_lm([tmp_path / "text.txt"], tmp_path / "lm", order=2, exclude=[tmp_path / "dev.jsonl"])
+    words = set(lexicon.read_text().split())
+    assert not words & {"dog", "barked", "moon"}
+    assert {"hello", "friend", "two", "cat"} <= words
+    # asr synth's reserved sentences are left out of text files, not of a manifest's transcripts
+    from asr.corpus.synth import is_held_out
+
+    assert is_held_out("two")
+    (tmp_path / "digits.jsonl").write_text('{"id": "d", "audio": "d.wav", "duration": 1.0, "text": "two"}\n')
+    _, lexicon = build_lm([tmp_path / "text.txt"], tmp_path / "lm2", order=2, exclude_held_out=True)
+    assert "two" not in lexicon.read_text().split()
+    _, lexicon = build_lm([tmp_path / "digits.jsonl"], tmp_path / "lm3", order=2, exclude_held_out=True)
+    assert lexicon.read_text().split()[0] == "two"

@@ -3,7 +3,8 @@ import torch
 from torch import nn
 
 from asr.config import load_config
-from asr.model import build_model, reference_lstm, reverse_padded, widen_state
+from asr.model import build_model, reference_lstm, reverse_padded
+from asr.warm_start import widen_state
 
 
 def test_reference_lstm_matches_nn_lstm():
@@ -102,7 +103,7 @@ def test_specaugment_only_in_training():
 
 
 def test_remapped_output_keeps_shared_tokens():
-    from asr.model import remap_output
+    from asr.warm_start import remap_output
 
     old = {"output.weight": torch.randn(4, 3), "output.bias": torch.tensor([0.5, -1.0, 2.0, 0.0]), "x": torch.ones(2)}
     new = remap_output(old, ["<b>", "a", "b", "c"], ["<b>", "a", "b", "c", "ab", "bc"])

@@ -11,7 +11,7 @@ from asr.audio import load_audio
 from asr.config import load_config
 from asr.model import build_model
 from asr.options import DecodeOptions
-from asr.streaming import ChunkEncoder, Stream, StreamOptions
+from asr.streaming import Stream, StreamOptions
 from asr.transcribe import load_model
 
 
@@ -30,7 +30,7 @@ def random_model(bidirectional: bool, seed: int = 0):
 
 
 def chunked(model, audio: np.ndarray, opts: StreamOptions, block: int) -> torch.Tensor:
-    enc = ChunkEncoder(model, opts)
+    enc = model.chunked(opts.chunk, opts.right_context)
     outs = [enc.accept(audio[i : i + block]) for i in range(0, len(audio), block)] + [enc.flush()]
     return torch.cat(outs)
 

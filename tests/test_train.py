@@ -8,13 +8,13 @@ import sys
 import time
 
 import torch
-from conftest import ROOT, run_asr
+from conftest import ROOT, run_asr, train_tiny
 
 
 def last_line_scores(stdout: str) -> tuple[float, float]:
     last = stdout.strip().splitlines()[-1]
     parts = last.split()
-    assert parts[0] == "WER" and parts[2] == "CER" and last.endswith("utterances)"), last
+    assert parts[0] == "WER" and parts[2] == "CER" and "utterances; words:" in last, last
     return float(parts[1].rstrip("%")), float(parts[3].rstrip("%"))
 
 
@@ -116,22 +116,7 @@ def test_warm_start_into_a_wider_model(tiny_model, tiny_corpus):
     """train.init_from may widen model.hidden; the wider model starts out decoding as the narrow one did."""
     m = tiny_corpus / "train.jsonl"
     exp = tiny_corpus / "wide"
-    run_asr(
-        "train",
-        "--config",
-        ROOT / "conf/tiny.yaml",
-        "--train",
-        m,
-        "--valid",
-        m,
-        "--exp-dir",
-        exp,
-        f"train.init_from={tiny_model}",
-        "model.hidden=160",
-        "train.max_steps=2",
-        "optim.lr=1e-7",
-        "train.threads=2",
-    )
+    train_tiny(m, exp, f"train.init_from={tiny_model}", "model.hidden=160", "train.max_steps=2", "optim.lr=1e-7")
     assert "widened" in (exp / "log.txt").read_text()
     ckpt = torch.load(exp / "last.pt", weights_only=False)
     assert ckpt["model"]["rnns.0.fwd.weight_hh_l0"].shape == (3 * 160, 160)
@@ -142,20 +127,7 @@ def test_warm_start_into_a_wider_model(tiny_model, tiny_corpus):
         run_asr("evaluate", "--model", exp / "last.pt", "--manifest", m, "--out", tiny_corpus / "wide_dec").stdout
     )
     assert abs(c_new - c_old) < 1.0, (c_old, c_new)
-    res = run_asr(
-        "train",
-        "--config",
-        ROOT / "conf/tiny.yaml",
-        "--train",
-        m,
-        "--valid",
-        m,
-        "--exp-dir",
-        tiny_corpus / "bad",
-        f"train.init_from={tiny_model}",
-        "model.layers=3",
-        check=False,
-    )
+    res = train_tiny(m, tiny_corpus / "bad", f"train.init_from={tiny_model}", "model.layers=3", check=False)
     assert res.returncode != 0 and "model config differs" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1, res.stderr
 
@@ -166,10 +138,9 @@ def test_warm_start_with_new_cmvn_statistics(tiny_model, tiny_corpus, tmp_path):
     m = tiny_corpus / "train.jsonl"
     stats = tmp_path / "cmvn.pt"
     torch.save({"mean": torch.full((80,), -3.0), "std": torch.full((80,), 2.0)}, stats)
-    args = ["--config", ROOT / "conf/tiny.yaml", "--train", m, "--valid", m]
-    args += [f"train.init_from={tiny_model}", "train.max_steps=1", "optim.lr=1e-9", "train.threads=2"]
-    run_asr("train", *args, "--exp-dir", tmp_path / "new", f"train.cmvn={stats}")
-    run_asr("train", *args, "--exp-dir", tmp_path / "kept")
+    args = [f"train.init_from={tiny_model}", "train.max_steps=1", "optim.lr=1e-9"]
+    train_tiny(m, tmp_path / "new", *args, f"train.cmvn={stats}")
+    train_tiny(m, tmp_path / "kept", *args)
     new = torch.load(tmp_path / "new" / "last.pt", weights_only=False)["model"]
     kept = torch.load(tmp_path / "kept" / "last.pt", weights_only=False)["model"]
     old = torch.load(tiny_model, weights_only=False)["model"]
@@ -184,20 +155,12 @@ def test_word_piece_model_warm_started_from_a_character_model(tiny_model, tiny_c
     warm-start the word-piece one (its letters keep their output rows); every decoder and word times work on pieces."""
     m = tiny_corpus / "train.jsonl"
     exp = tiny_corpus / "pieces"
-    run_asr(
-        "train",
-        "--config",
-        ROOT / "conf/tiny.yaml",
-        "--train",
+    train_tiny(
         m,
-        "--valid",
-        m,
-        "--exp-dir",
         exp,
         f"train.init_from={tiny_model}",
         "model.word_pieces=40",
         "train.epochs=60",
-        "train.threads=2",
     )
     assert "output layer: 29 of" in (exp / "log.txt").read_text()
     ckpt = torch.load(exp / "best.pt", weights_only=False)
@@ -238,8 +201,7 @@ def test_phone_model_from_a_character_model_and_fine_tuning_walkthrough(tiny_mod
     corpus; greedy and lexicon + LM decoding give words, with word times; the TorchScript export says its units."""
     m = tiny_corpus / "train.jsonl"
     exp = tmp_path / "phones"
-    args = ["--config", ROOT / "conf/tiny.yaml", "--train", m, "--valid", m, "--exp-dir", exp]
-    run_asr("train", *args, f"train.init_from={tiny_model}", "model.units=phone", "train.epochs=60", "train.threads=2")
+    train_tiny(m, exp, f"train.init_from={tiny_model}", "model.units=phone", "train.epochs=60")
     assert "output layer: 2 of 41 tokens" in (exp / "log.txt").read_text()
     ckpt = torch.load(exp / "best.pt", weights_only=True)
     assert ckpt["tokenizer"]["type"] == "phone" and "\nsat\tS AE T" in "\n" + ckpt["tokenizer"]["lexicon"]

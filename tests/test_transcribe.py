@@ -94,6 +94,7 @@ def test_word_timestamps_within_100ms(espeak):
     Uses the bundled model: alignments of a model overfitted to a few dozen clips are not meaningful.
     """
     import asr
+    from asr.align import align_words
     from asr.corpus.synth import Voice, synthesize, trim_silence
     from asr.decode import Hypothesis
 
@@ -115,7 +116,7 @@ def test_word_timestamps_within_100ms(espeak):
         with torch.no_grad():
             lp, n = model.model(torch.from_numpy(wav)[None], torch.tensor([len(wav)]))
         hyp = Hypothesis(sentence, model.tokenizer.encode(sentence), [], 0.0)
-        got = model._words(lp[0, : int(n[0])], hyp, offset=0.0, audio=wav)
+        got = align_words(lp[0, : int(n[0])], hyp, model.tokenizer, model.frame_shift, offset=0.0, audio=wav)
         assert [w.word for w in got] == words
         for w, (start, end) in zip(got, truth):
             assert abs(w.start - start) <= 0.1 and abs(w.end - end) <= 0.1, (voice, w, start, end)

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from asr.config import load_config
-from asr.model import build_model
+from asr.model import build_model, ctc_loss
 
 CHARS_PER_SECOND = 15  # LibriSpeech transcripts: about 15 characters per second of speech
 
@@ -54,7 +54,7 @@ def main() -> None:
         wav, lens, targets, tlen = batch()
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
             lp, out_lens = fwd(wav, lens)
-        loss = torch.nn.functional.ctc_loss(lp.float().transpose(0, 1), targets, out_lens, tlen, zero_infinity=True)
+        loss = ctc_loss(lp, out_lens, targets, tlen, blank=0).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)

@@ -29,8 +29,9 @@ from asr.bundled import DEFAULT_MODEL
 from asr.data import read_manifest
 from asr.decode import DecodeOptions
 from asr.metrics import wer
-from asr.streaming import Endpointer, StreamOptions
+from asr.options import StreamOptions, VadOptions
 from asr.transcribe import load_model
+from asr.vad import Endpointer
 
 BLOCK = int(0.02 * SAMPLE_RATE)
 
@@ -52,14 +53,13 @@ def endpointer_tail(played: np.ndarray, speech_end: float) -> float:
 def run_stream(rec, opts: StreamOptions, audio: np.ndarray) -> dict:
     """One utterance through a stream on the virtual clock; finals decoded by default and greedily."""
     stream = rec.stream(opts)
-    greedy_decoder, greedy = rec.decoder(DecodeOptions()), []
-    finalise = stream.finalise
+    greedy_decoder, greedy, decoder = rec.decoder(DecodeOptions()), [], stream.decoder
 
-    def both(log_probs, offset, audio):
-        greedy.append(greedy_decoder(log_probs.unsqueeze(0), torch.tensor([len(log_probs)]))[0].text)
-        return finalise(log_probs, offset, audio)
+    def both(log_probs, lens):  # each final decoded greedily too
+        greedy.append(greedy_decoder(log_probs, lens)[0].text)
+        return decoder(log_probs, lens)
 
-    stream.finalise = both
+    stream.decoder = both
     clock, compute, finals, partial_times, final_times = 0.0, 0.0, [], [], []
     blocks = [audio[i : i + BLOCK] for i in range(0, len(audio), BLOCK)]
     for k, block in enumerate(blocks + [None]):
@@ -94,7 +94,7 @@ def main() -> None:
     p.add_argument("--model", default=str(DEFAULT_MODEL), help="the bidirectional model (offline and LC-BLSTM)")
     p.add_argument("--uni-model", default="", help="a unidirectional model to compare (e.g. the former stream.pt)")
     p.add_argument("--int8", action="store_true", help="int8-quantised models (load_model(int8=True))")
-    p.add_argument("--endpoint", type=float, default=StreamOptions.min_gap)
+    p.add_argument("--endpoint", type=float, default=StreamOptions().vad.min_gap)
     p.add_argument(
         "--lc", default="0.16:0.16,0.16:0.32,0.16:0.64,0.32:0.32", help="LC-BLSTM set-ups: chunk:right_context,..."
     )
@@ -140,7 +140,7 @@ def main() -> None:
     )
     for name, model_path, chunk, right in setups:
         r = rec if model_path == args.model else load_model(model_path, opts=rec.opts, int8=args.int8)
-        opts = StreamOptions(chunk=chunk, right_context=right, min_gap=args.endpoint)
+        opts = StreamOptions(chunk=chunk, right_context=right, vad=VadOptions(min_gap=args.endpoint))
         hyps, greedy, compute, latencies, intervals = [], [], 0.0, [], []
         for a in audios:
             played = np.concatenate([silence_before, a, silence_after])

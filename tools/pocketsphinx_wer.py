@@ -2,7 +2,7 @@
 
 pocketsphinx (``pip install -e '.[bench]'``) decodes each utterance whole with the US English acoustic model and
 3-gram LM it ships with, at 16 kHz. Writes OUT/hyp.jsonl and OUT/errors.txt like ``asr evaluate`` and prints
-``WER x.xx% CER y.yy% (N utterances)`` last.
+``WER x.xx% CER y.yy% (N utterances; words: …)`` last.
 
     python tools/pocketsphinx_wer.py --manifest exp/real/dev.jsonl --out exp/eval/pocketsphinx_dev
 """

@@ -19,7 +19,7 @@ import torch
 
 from asr.config import load_config
 from asr.data import AsrDataset, collate, read_manifest
-from asr.model import build_model
+from asr.model import build_model, ctc_loss
 from asr.text import CharTokenizer
 
 
@@ -70,13 +70,7 @@ def main() -> None:
         try:
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
                 lp, lens = model(batch["wav"].to(device), batch["wav_lens"].to(device))
-            loss = torch.nn.functional.ctc_loss(
-                lp.float().transpose(0, 1),
-                batch["targets"].to(device),
-                lens,
-                batch["target_lens"].to(device),
-                zero_infinity=True,
-            )
+            loss = ctc_loss(lp, lens, batch["targets"].to(device), batch["target_lens"].to(device), blank=0).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

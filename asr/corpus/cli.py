@@ -23,7 +23,7 @@ EXAMPLES = {
 }
 
 
-def add_corpus_commands(add: Callable[[str, str, str], argparse.ArgumentParser]) -> None:
+def add_commands(add: Callable[[str, str, str], argparse.ArgumentParser]) -> None:
     """Add the corpus commands through ``add(name, help, example)``, which makes a subparser."""
 
     def add_(name: str, help: str) -> argparse.ArgumentParser:
@@ -50,6 +50,13 @@ def add_corpus_commands(add: Callable[[str, str, str], argparse.ArgumentParser])
         "--exclude-held-out",
         action="store_true",
         help="leave out the sentences that `asr synth` reserves for evaluation voices",
+    )
+    lm.add_argument(
+        "--exclude",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="leave out every sentence that occurs in these text files or manifests (your dev and test sets)",
     )
 
     dl = add_(
@@ -128,6 +135,7 @@ def cmd_lm(args: argparse.Namespace) -> int:
         args.min_count,
         args.max_vocab,
         log=lambda msg: print(f"asr lm: {msg}", file=sys.stderr, flush=True),
+        exclude=args.exclude,
     )
     print(f"wrote {arpa} and {lexicon}")
     return 0
@@ -201,7 +209,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
-CORPUS_COMMANDS = {
+COMMANDS = {
     "lm": cmd_lm,
     "synth": cmd_synth,
     "prepare": cmd_prepare,

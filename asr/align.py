@@ -1,0 +1,96 @@
+"""Word times and confidences for a decoded utterance: CTC forced alignment of the hypothesis' tokens, then each
+word's span fitted to the sound.
+
+Used by offline transcription and by streaming finals alike (:func:`align_words`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .audio import frame_energy_db
+from .decode import Hypothesis
+from .results import Word
+from .text import Tokenizer
+
+FRAME_CENTER = 0.0125  # seconds from an output frame's start to the centre of its first analysis window
+
+
+def align_words(
+    log_probs: torch.Tensor,
+    hyp: Hypothesis,
+    tokenizer: Tokenizer,
+    frame_shift: float,
+    offset: float = 0.0,
+    audio: np.ndarray | None = None,
+) -> list[Word]:
+    """The words of ``hyp`` with start and end times (seconds, plus ``offset``) and confidences (the mean
+    probability of their tokens on the aligned frames).
+
+    Args:
+        log_probs: (T, V) the utterance's log-probs, ``frame_shift`` seconds per frame.
+        hyp: the decoder's hypothesis for them.
+        audio: (N,) the utterance's samples at 16 kHz; given, word spans are fitted to the sound
+            (:func:`refine_word_times`).
+    """
+    import torchaudio.functional as AF
+
+    if not hyp.tokens:
+        return []
+    try:
+        labels, scores = AF.forced_align(
+            log_probs.unsqueeze(0), torch.tensor([hyp.tokens], dtype=torch.int32), blank=tokenizer.blank
+        )
+        spans = [(s.token, s.start, s.end, s.score) for s in AF.merge_tokens(labels[0], scores[0].exp())]
+    except RuntimeError:  # too few frames for the target: use the decoder's timesteps
+        spans = [(t, s, s + 1, float(log_probs[s, t].exp())) for t, s in zip(hyp.tokens, hyp.timesteps)]
+    groups, cur = [], []
+    for span in spans + [(tokenizer.space, 0, 0, 0.0)]:
+        if span[0] != tokenizer.space:
+            cur.append(span)
+        elif cur:
+            groups.append(cur)
+            cur = []
+    times = [(g[0][1] * frame_shift + FRAME_CENTER, g[-1][2] * frame_shift + FRAME_CENTER) for g in groups]
+    if audio is not None:
+        times = refine_word_times(times, audio)
+    # The decoder's words where it gave one per group (a phone model's words are not its tokens), else spelt out.
+    said = hyp.text.split()
+    if len(said) != len(groups):
+        said = [tokenizer.decode([c[0] for c in g]) for g in groups]
+    return [
+        Word(w, round(offset + a, 3), round(offset + b, 3), round(float(np.mean([c[3] for c in g])), 3))
+        for w, g, (a, b) in zip(said, groups, times)
+    ]
+
+
+def refine_word_times(
+    times: list[tuple[float, float]], audio: np.ndarray, range_db: float = 30.0
+) -> list[tuple[float, float]]:
+    """Fit CTC word spans to the sound: move each start past leading silence (a first token's span can swallow the
+    pause before it) and each end forward while the audio still sounds (CTC emits a long vowel once, early).
+
+    A 10 ms frame sounds when its energy is within ``range_db`` of the word's loudest frame and above the segment's
+    noise floor; an end never passes the next word's start.
+    """
+    e = frame_energy_db(audio)
+    n = len(e)
+    if n == 0:
+        return times
+    floor = np.percentile(e, 10) + 6.0
+    out = []
+    for i, (a, b) in enumerate(times):
+        limit = min(n, int((times[i + 1][0] if i + 1 < len(times) else n / 100) * 100))
+        f0, f = int(a * 100), int(b * 100)
+        if f0 >= f or f >= n:
+            out.append((a, b))
+            continue
+        thr = max(e[f0:f].max() - range_db, floor)
+        start = f0
+        while start < f - 1 and e[start] <= thr:
+            start += 1
+        while f < limit and e[f] > thr:
+            f += 1
+        out.append((max(a, start / 100), max(b, f / 100)))
+    return out
