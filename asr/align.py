@@ -69,10 +69,11 @@ def refine_word_times(
     times: list[tuple[float, float]], audio: np.ndarray, range_db: float = 30.0
 ) -> list[tuple[float, float]]:
     """Fit CTC word spans to the sound: move each start past leading silence (a first token's span can swallow the
-    pause before it) and each end forward while the audio still sounds (CTC emits a long vowel once, early).
+    pause before it), or back while the audio before it still sounds (a token is often emitted after its onset), and
+    each end forward while the audio still sounds (CTC emits a long vowel once, early).
 
     A 10 ms frame sounds when its energy is within ``range_db`` of the word's loudest frame and above the segment's
-    noise floor; an end never passes the next word's start.
+    noise floor; a start never goes before the previous word's end, an end never passes the next word's start.
     """
     e = frame_energy_db(audio)
     n = len(e)
@@ -90,7 +91,12 @@ def refine_word_times(
         start = f0
         while start < f - 1 and e[start] <= thr:
             start += 1
+        lower = int(round(out[-1][1] * 100)) if out else 0
+        while start == f0 and f0 > lower and e[f0 - 1] > thr:  # sound just before the span: the onset came earlier
+            f0 -= 1
+            start = f0
         while f < limit and e[f] > thr:
             f += 1
-        out.append((max(a, start / 100), max(b, f / 100)))
+        begin = start / 100 if start < int(a * 100) else max(a, start / 100)
+        out.append((begin, max(b, f / 100)))
     return out
