@@ -120,17 +120,9 @@ def decode_frame(data: bytes, dtype: np.dtype, scale: float) -> np.ndarray:
 
 
 def describe(recognizer, opts: StreamOptions) -> dict:
-    """What ``/info`` tells the page: the model and how it streams."""
-    cfg, dec = recognizer.model.cfg, recognizer.opts
-    units = "phones" if cfg.units == "phone" else f"{cfg.word_pieces} word pieces" if cfg.word_pieces else "characters"
-    kind = ("Bi" if cfg.bidirectional else "") + cfg.rnn_type.upper()
-    look = f", {opts.right_context:g} s look-ahead" if cfg.bidirectional else ""
-    return {
-        "model": recognizer.path.name,
-        "architecture": f"{cfg.layers}×{cfg.hidden} {kind}, {units}" + (", int8" if recognizer.int8 else ""),
-        "streaming": f"{opts.chunk:g} s chunks{look}",
-        "decoder": "beam search + word LM" if dec.lm else ("beam search" if dec.decoder == "beam" else "greedy"),
-    }
+    """What ``/info`` tells the page: the model, its decoding and how it streams."""
+    look = f", {opts.right_context:g} s look-ahead" if recognizer.model.cfg.bidirectional else ""
+    return {**recognizer.describe(), "streaming": f"{opts.chunk:g} s chunks{look}"}
 
 
 class Server:

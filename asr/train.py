@@ -167,9 +167,11 @@ class Data:
     dataset: AsrDataset
 
 
-@dataclass
+@dataclass(frozen=True)
 class Run:
-    """What one training run works with: everything the step, validation and saving functions need."""
+    """What one training run works with: everything the step, validation and saving functions need. Set up once by
+    :func:`start_run`; as it trains, only ``progress`` (the counters ``last.pt`` saves) and the model's, optimiser's and
+    schedule's own states change."""
 
     cfg: ExperimentConfig
     exp_dir: Path
@@ -181,10 +183,10 @@ class Run:
     use_amp: bool
     world: int  # DDP ranks (1: one process)
     main_rank: bool  # rank 0: the one that validates and writes files
-    total_steps: int = 0  # the schedule's length
-    log: Logger | None = None
-    progress: Progress = field(default_factory=Progress)
-    default_decoder: Decoder | None = None  # validation's beam search with the bundled LM, built once
+    total_steps: int  # the schedule's length
+    log: Logger
+    progress: Progress
+    decoders: dict[str, Decoder]  # validation's decodings by name: greedy, and "default" (beam search + bundled LM)
 
 
 def load_data(
@@ -254,40 +256,49 @@ def _mean_batch_seconds(data: Data) -> float:
     return sum(u.duration for u in data.train_utts) / max(len(data.sampler), 1)
 
 
-def resume_run(run: Run, ckpt: dict) -> None:
-    """Restore weights, optimiser, schedule, progress and random states from ``last.pt``."""
+def resume_run(ckpt: dict, cfg: ExperimentConfig, exp_dir: Path, states: tuple, data: Data) -> Progress:
+    """Restore the (model, optimiser, schedule) ``states`` and the random states from ``last.pt``; returns its
+    progress."""
     saved = config_to_dict(config_from_dict(ckpt["config"]))  # fills in keys added since it was written
     for section in ("features", "model"):
-        if saved[section] != config_to_dict(run.cfg)[section]:
-            raise TrainError(f"{run.exp_dir}: holds a run with a different '{section}' config; use a new --exp-dir")
-    run.model.load_state_dict(ckpt["model"])
-    run.optimizer.load_state_dict(ckpt["optimizer"])
-    run.scheduler.load_state_dict(ckpt["scheduler"])
-    run.progress = Progress(
-        ckpt["step"],
-        ckpt["sampler"]["epoch"],
-        ckpt["sampler"]["position"],
-        ckpt.get(
-            "audio_s", ckpt["step"] * _mean_batch_seconds(run.data)
-        ),  # estimated for runs saved before it was kept
-        ckpt["best_wer"],
-        ckpt["history"],
-    )
+        if saved[section] != config_to_dict(cfg)[section]:
+            raise TrainError(f"{exp_dir}: holds a run with a different '{section}' config; use a new --exp-dir")
+    for obj, key in zip(states, ("model", "optimizer", "scheduler")):
+        obj.load_state_dict(ckpt[key])
     _set_rng_state(ckpt["rng"])
+    audio_s = ckpt.get(
+        "audio_s", ckpt["step"] * _mean_batch_seconds(data)
+    )  # estimated for runs saved before it was kept
+    return Progress(
+        ckpt["step"], ckpt["sampler"]["epoch"], ckpt["sampler"]["position"], audio_s, ckpt["best_wer"], ckpt["history"]
+    )
 
 
-def init_cmvn(run: Run) -> None:
+def init_cmvn(cfg: ExperimentConfig, model: CTCModel, data: Data, device: torch.device) -> None:
     """A fresh model's CMVN statistics: from ``train.cmvn``, or from a sample of the (augmented) training audio."""
-    tc, model = run.cfg.train, run.model
+    tc = cfg.train
     if tc.cmvn:
         stats = torch.load(tc.cmvn, map_location="cpu")
         mean, std = stats["mean"], stats["std"]
-        if len(mean) != run.cfg.features.n_mels:
-            raise TrainError(f"{tc.cmvn}: statistics for {len(mean)} mel bins, config has {run.cfg.features.n_mels}")
+        if len(mean) != cfg.features.n_mels:
+            raise TrainError(f"{tc.cmvn}: statistics for {len(mean)} mel bins, config has {cfg.features.n_mels}")
     else:
-        pick = np.random.default_rng(tc.seed).permutation(len(run.data.train_utts))[:CMVN_MAX_UTTS]
-        mean, std, _ = compute_cmvn_stats(model.logmel, (run.data.dataset[int(i)][0] for i in pick), run.device)
-    model.cmvn.set_stats(mean.to(run.device), std.to(run.device))
+        pick = np.random.default_rng(tc.seed).permutation(len(data.train_utts))[:CMVN_MAX_UTTS]
+        mean, std, _ = compute_cmvn_stats(model.logmel, (data.dataset[int(i)][0] for i in pick), device)
+    model.cmvn.set_stats(mean.to(device), std.to(device))
+
+
+def valid_decoders(cfg: ExperimentConfig, tokenizer: Tokenizer, main_rank: bool) -> dict[str, Decoder]:
+    """Validation's decodings: greedy, and with ``train.valid_default_decoding`` the bundled model's (beam search +
+    bundled LM), built once. None on ranks that do not validate."""
+    if not main_rank:
+        return {}
+    decoders = {"greedy": make_decoder(tokenizer, DecodeOptions("greedy"))}
+    if cfg.train.valid_default_decoding:
+        from .bundled import default_decode_options
+
+        decoders["default"] = make_decoder(tokenizer, default_decode_options())
+    return decoders
 
 
 def train_step(run: Run, fwd_model: torch.nn.Module, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
@@ -313,18 +324,11 @@ def validate(run: Run) -> None:
     if not run.main_rank:
         return
     p, data = run.progress, run.data
-    decoders = {"greedy": make_decoder(data.tokenizer, DecodeOptions("greedy"))}
-    if run.cfg.train.valid_default_decoding:
-        if run.default_decoder is None:
-            from .bundled import default_decode_options
-
-            run.default_decoder = make_decoder(data.tokenizer, default_decode_options())
-        decoders["default"] = run.default_decoder
     row: dict = {"kind": "valid", "step": p.step, "epoch": p.epoch, "audio_h": round(p.audio_s / 3600, 2)}
     first = True
     for name, utts in data.valid_sets.items():
         hyps, vloss = infer(
-            run.model, utts, data.tokenizer, decoders, run.device, run.cfg.train.max_batch_seconds, amp=run.use_amp
+            run.model, utts, data.tokenizer, run.decoders, run.device, run.cfg.train.max_batch_seconds, amp=run.use_amp
         )
         refs = [u.text for u in utts]
         scores = {"loss": vloss}
@@ -401,25 +405,40 @@ def start_run(cfg: ExperimentConfig, manifests: list, valids: list, exp_dir: Pat
         optimizer, lambda s: lr_lambda(s, cfg.optim.warmup_steps, total_steps, cfg.optim.final_lr_ratio)
     )
     use_amp = resolve_amp(tc.amp, device, cfg.model.rnn_type)
-    run = Run(cfg, exp_dir, data, model, optimizer, scheduler, device, use_amp, world, rank == 0)
-    run.total_steps = total_steps
-    notes = []
+    progress, notes = Progress(), []
     if resume is not None:
-        resume_run(run, resume)
+        progress = resume_run(resume, cfg, exp_dir, (model, optimizer, scheduler), data)
     elif tc.init_from:
-        notes = warm_start(run.model, run.cfg.model, run.data.tokenizer, tc.init_from)
+        notes = warm_start(model, cfg.model, data.tokenizer, tc.init_from)
         if tc.cmvn:  # new statistics for the warm-started model (e.g. over real speech too)
-            init_cmvn(run)
+            init_cmvn(cfg, model, data, device)
             notes.append(f"CMVN statistics from {tc.cmvn}, not from {tc.init_from}")
     else:
-        init_cmvn(run)
-    if run.main_rank:
+        init_cmvn(cfg, model, data, device)
+    if rank == 0:
         (exp_dir / "config.yaml").write_text(dump_config(cfg))
-    run.log = log = Logger(exp_dir, run.progress.history, enabled=run.main_rank)
+    log = Logger(exp_dir, progress.history, enabled=rank == 0)
+    decoders = valid_decoders(cfg, data.tokenizer, rank == 0)
+    run = Run(
+        cfg,
+        exp_dir,
+        data,
+        model,
+        optimizer,
+        scheduler,
+        device,
+        use_amp,
+        world,
+        rank == 0,
+        total_steps,
+        log,
+        progress,
+        decoders,
+    )
     for note in notes:
         log.line(note)
     log.line(
-        f"{'resumed at step ' + str(run.progress.step) if resume is not None else 'started'}: "
+        f"{'resumed at step ' + str(progress.step) if resume is not None else 'started'}: "
         f"{count_parameters(model) / 1e6:.2f}M params, {len(data.train_utts)} train utts "
         f"({sum(u.duration for u in data.train_utts) / 3600:.2f} h), {len(data.sampler)} batches/epoch, "
         f"{total_steps} steps, device {device}, {'bf16 autocast' if use_amp else 'float32'} (train.amp={tc.amp})"

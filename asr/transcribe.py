@@ -7,7 +7,7 @@ Segments are decoded in batches; word times come from CTC forced alignment of th
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,16 +76,38 @@ class Recognizer:
             self._decoders[opts] = done
         return self._decoders[opts].result()  # a background build's error is raised here
 
+    def segments(
+        self,
+        audio: str | Path | np.ndarray,
+        vad: VadOptions | None = VadOptions(),
+        level: bool = True,
+        sample_rate: int | None = None,
+    ) -> Iterator[Segment]:
+        """The first step of :meth:`transcribe`: the speech in ``audio`` as segments ready for the model.
+
+        The audio is read in blocks and high-passed, cut at pauses by the VAD (``vad=None``: one segment), and each
+        segment is brought to the model's level (``level=False``: as it is). Arguments as for :meth:`transcribe`.
+        Yields :class:`asr.vad.Segment` with (N,) float32 16 kHz audio and its times in the input.
+
+        Raises:
+            AudioError: the file cannot be read.
+        """
+        yield from _cut(map(HighPass(), _blocks(audio, sample_rate)), vad, level)
+
     @torch.no_grad()
-    def _decode_segments(
-        self, segs: list[Segment], level: bool, decoder: Decoder
-    ) -> list[tuple[Hypothesis, list[Word]]]:
-        # the high-pass ran before the VAD (transcribe_many)
-        audio = [normalize_level(s.audio) if level else s.audio for s in segs]
-        lens = torch.tensor([len(a) for a in audio])
-        wav = torch.nn.utils.rnn.pad_sequence([torch.from_numpy(a) for a in audio], batch_first=True)
+    def emissions(self, segs: Sequence[Segment]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The second step: the model's output for a batch of segments, run together.
+
+        Returns (B, T, V) float32 log-probabilities on the CPU and the (B,) number of frames of each segment
+        (one frame per ``frame_shift`` seconds). A decoder (:meth:`decoder`) turns them into text.
+        """
+        lens = torch.tensor([len(s.audio) for s in segs])
+        wav = torch.nn.utils.rnn.pad_sequence([torch.from_numpy(s.audio) for s in segs], batch_first=True)
         log_probs, out_lens = self.model(wav.to(self.device), lens.to(self.device))
-        log_probs, out_lens = log_probs.float().cpu(), out_lens.cpu()
+        return log_probs.float().cpu(), out_lens.cpu()
+
+    def _decode_segments(self, segs: list[Segment], decoder: Decoder) -> list[tuple[Hypothesis, list[Word]]]:
+        log_probs, out_lens = self.emissions(segs)
         hyps = decoder(log_probs, out_lens)
         return [
             (
@@ -96,6 +118,19 @@ class Recognizer:
             )
             for i, (seg, hyp) in enumerate(zip(segs, hyps))
         ]
+
+    def describe(self) -> dict[str, str]:
+        """The model and its decoding in words (what the live page shows)."""
+        cfg, dec = self.model.cfg, self.opts
+        units = (
+            "phones" if cfg.units == "phone" else f"{cfg.word_pieces} word pieces" if cfg.word_pieces else "characters"
+        )
+        kind = ("Bi" if cfg.bidirectional else "") + cfg.rnn_type.upper()
+        return {
+            "model": self.path.name,
+            "architecture": f"{cfg.layers}×{cfg.hidden} {kind}, {units}" + (", int8" if self.int8 else ""),
+            "decoder": "beam search + word LM" if dec.lm else ("beam search" if dec.decoder == "beam" else "greedy"),
+        }
 
     def transcribe(
         self,
@@ -118,13 +153,8 @@ class Recognizer:
             AudioError: the file cannot be read.
             UsageError: an array without ``sample_rate``, or ``sample_rate`` with a file.
         """
-        if isinstance(audio, (str, Path)):
-            if sample_rate is not None:
-                raise UsageError(f"{audio}: sample_rate is for arrays; a file's rate is read from the file")
-        else:
-            if sample_rate is None:
-                raise UsageError("an array needs its sample_rate, e.g. transcribe(samples, sample_rate=16000)")
-            audio = as_model_input(audio, sample_rate)
+        if not isinstance(audio, (str, Path)) or sample_rate is not None:
+            (audio,) = _blocks(audio, sample_rate)  # an array in the model's layout (or the UsageError)
         ((_, result),) = self.transcribe_many([audio], batch_size, vad, progress, level, decode)
         if isinstance(result, Exception):
             raise result
@@ -159,7 +189,7 @@ class Recognizer:
 
         def flush() -> None:
             if batch:
-                for (inp, seg), (hyp, ws) in zip(batch, self._decode_segments([s for _, s in batch], level, decoder)):
+                for (inp, seg), (hyp, ws) in zip(batch, self._decode_segments([s for _, s in batch], decoder)):
                     if hyp.text:
                         inp.segments.append(SegmentText(round(seg.start, 3), round(seg.end, 3), hyp.text))
                         inp.words.extend(ws)
@@ -173,14 +203,13 @@ class Recognizer:
         for item in inputs:
             inp = _Input(item)
             pending.append(inp)
-            if isinstance(item, (str, Path)):
-                blocks = stream_audio(item, warnings=inp.warnings)
-            else:
-                blocks = [np.asarray(item, dtype=np.float32)]
-            highpass = HighPass()
+            blocks = (
+                stream_audio(item, warnings=inp.warnings)
+                if isinstance(item, (str, Path))
+                else [np.asarray(item, np.float32)]
+            )
             try:
-                conditioned = inp.measure(map(highpass, blocks), progress)
-                for seg in segment_stream(conditioned, vad) if vad is not None else _whole(conditioned):
+                for seg in _cut(inp.measure(map(HighPass(), blocks), progress), vad, level):
                     batch.append((inp, seg))
                     if len(batch) >= batch_size:
                         flush()
@@ -234,6 +263,23 @@ class _Input:
             time.perf_counter() - self.t0,
             tuple(warnings),
         )
+
+
+def _blocks(audio: str | Path | np.ndarray, sample_rate: int | None) -> Iterable[np.ndarray]:
+    """A file read in blocks, or an array (any layout :func:`asr.audio.as_model_input` takes) as one block."""
+    if isinstance(audio, (str, Path)):
+        if sample_rate is not None:
+            raise UsageError(f"{audio}: sample_rate is for arrays; a file's rate is read from the file")
+        return stream_audio(audio)
+    if sample_rate is None:
+        raise UsageError("an array needs its sample_rate, e.g. transcribe(samples, sample_rate=16000)")
+    return [as_model_input(audio, sample_rate)]
+
+
+def _cut(blocks: Iterable[np.ndarray], vad: VadOptions | None, level: bool) -> Iterator[Segment]:
+    """High-passed blocks cut into segments at pauses (``vad=None``: all of them as one), each levelled if ``level``."""
+    for seg in segment_stream(blocks, vad) if vad is not None else _whole(blocks):
+        yield Segment(seg.start, seg.end, normalize_level(seg.audio)) if level else seg
 
 
 def _whole(blocks: Iterable[np.ndarray]) -> Iterator[Segment]:

@@ -17,12 +17,10 @@ import time
 
 import torch
 
-from asr.audio import HighPass, normalize_level, stream_audio
 from asr.bundled import default_decode_options
 from asr.data import read_manifest
 from asr.metrics import wer
 from asr.transcribe import load_model
-from asr.vad import VadOptions, segment_stream
 
 
 def main() -> None:
@@ -38,13 +36,10 @@ def main() -> None:
     t0 = time.perf_counter()
     clips = []  # per clip: the (T, V) log-probs of each segment
     for u in utts:
-        segs = segment_stream(map(HighPass(), stream_audio(u.audio)), VadOptions())
         out = []
-        for seg in segs:
-            a = torch.from_numpy(normalize_level(seg.audio))
-            with torch.no_grad():
-                lp, n = rec.model(a[None], torch.tensor([len(a)]))
-            out.append(lp[0, : int(n[0])].float())
+        for seg in rec.segments(u.audio):  # the recognizer's own front half: high-pass, VAD, level
+            lp, n = rec.emissions([seg])
+            out.append(lp[0, : int(n[0])])
         clips.append(out)
     print(f"{args.manifest}: {len(utts)} clips; the network took {time.perf_counter() - t0:.1f} s")
     refs = [u.text for u in utts]
