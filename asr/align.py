@@ -34,16 +34,10 @@ def align_words(
         audio: (N,) the utterance's samples at 16 kHz; given, word spans are fitted to the sound
             (:func:`refine_word_times`).
     """
-    import torchaudio.functional as AF
-
     if not hyp.tokens:
         return []
-    try:
-        labels, scores = AF.forced_align(
-            log_probs.unsqueeze(0), torch.tensor([hyp.tokens], dtype=torch.int32), blank=tokenizer.blank
-        )
-        spans = [(s.token, s.start, s.end, s.score) for s in AF.merge_tokens(labels[0], scores[0].exp())]
-    except RuntimeError:  # too few frames for the target: use the decoder's timesteps
+    spans = token_spans(log_probs.detach().float().cpu().numpy(), hyp.tokens, tokenizer.blank)
+    if spans is None:  # too few frames for the tokens: use the decoder's timesteps
         spans = [(t, s, s + 1, float(log_probs[s, t].exp())) for t, s in zip(hyp.tokens, hyp.timesteps)]
     groups, cur = [], []
     for span in spans + [(tokenizer.space, 0, 0, 0.0)]:
@@ -63,6 +57,48 @@ def align_words(
         Word(w, round(offset + a, 3), round(offset + b, 3), round(float(np.mean([c[3] for c in g])), 3))
         for w, g, (a, b) in zip(said, groups, times)
     ]
+
+
+def token_spans(log_probs: np.ndarray, tokens: list[int], blank: int) -> list[tuple[int, int, int, float]] | None:
+    """CTC forced alignment: the most likely frame path that spells ``tokens`` (Viterbi over the usual blank-
+    interleaved states), as one (token, first frame, end frame, mean probability on its frames) per token; None when
+    the frames are too few for the tokens.
+
+    Args:
+        log_probs: (T, V) log-probs.
+        tokens: the L token ids to align (no blanks).
+    """
+    T, L = log_probs.shape[0], len(tokens)
+    states = np.full(2 * L + 1, blank, dtype=np.int64)  # blank, t1, blank, t2, ..., tL, blank
+    states[1::2] = tokens
+    S = len(states)
+    skip = np.zeros(S, dtype=bool)  # a state may be entered from two back: a token after a blank and another token
+    skip[3::2] = states[3::2] != states[1:-2:2]
+    score = np.full(S, -np.inf)
+    score[:2] = log_probs[0, states[:2]]
+    back = np.zeros((T, S), dtype=np.int8)  # how many states back the best way in came from
+    for t in range(1, T):
+        stay, step = score, np.concatenate(([-np.inf], score[:-1]))
+        jump = np.where(skip, np.concatenate(([-np.inf, -np.inf], score[:-2])), -np.inf)
+        options = np.stack([stay, step, jump])  # (3, S)
+        back[t] = options.argmax(axis=0)
+        score = options.max(axis=0) + log_probs[t, states]
+    ends = [S - 1, S - 2] if S > 1 else [0]
+    s = max(ends, key=lambda i: score[i])
+    if not np.isfinite(score[s]):
+        return None
+    path = np.empty(T, dtype=np.int64)
+    for t in range(T - 1, -1, -1):
+        path[t] = s
+        s -= back[t, s]
+    spans, probs = [], np.exp(log_probs[np.arange(T), states[path]])
+    for t in range(T):
+        if path[t] % 2 and (t == 0 or path[t] != path[t - 1]):  # a token state entered
+            spans.append([int(states[path[t]]), t, t + 1, [probs[t]]])
+        elif path[t] % 2:
+            spans[-1][2] += 1
+            spans[-1][3].append(probs[t])
+    return [(tok, a, b, float(np.mean(p))) for tok, a, b, p in spans]
 
 
 def refine_word_times(

@@ -62,7 +62,13 @@ def packed(tokenizer_state: dict) -> dict:
     return rest | {"lexicon_xz": torch.frombuffer(bytearray(xz), dtype=torch.uint8)}
 
 
+# Weights stored under other names by earlier releases: the front end's window and filters were torchaudio's.
+RENAMED = {"logmel.mel.spectrogram.window": "logmel.window", "logmel.mel.mel_scale.fb": "logmel.fb"}
+
+
 def read_checkpoint(path: str | Path) -> dict:
+    """A checkpoint's contents, int8 weights turned back into float32 and old weight names renamed; a
+    :class:`CheckpointError` (one line) for a missing, unreadable, unsafe or too new file."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint")
@@ -88,7 +94,7 @@ def read_checkpoint(path: str | Path) -> dict:
             f"({FORMAT_VERSION}); upgrade asr"
         )
     scales = ckpt.pop("scales", {})  # int8 weight matrices (``export_model(..., weights="int8")``) → float32
-    ckpt["model"] = {k: v.float() * scales[k] if k in scales else v for k, v in ckpt["model"].items()}
+    ckpt["model"] = {RENAMED.get(k, k): v.float() * scales[k] if k in scales else v for k, v in ckpt["model"].items()}
     return ckpt
 
 

@@ -1,12 +1,11 @@
-"""CTC decoding: greedy, and beam search: our CTC prefix search without a lexicon (asr/prefix_search.py), torchaudio's
-flashlight decoder with a lexicon and word n-gram LM or with hotwords.
+"""CTC decoding: greedy, and beam search: our CTC prefix search without a lexicon (asr/prefix_search.py), the
+flashlight-text decoder with a lexicon and word n-gram LM or with hotwords.
 
 Both take log-probs (B, T, V) and lengths (B,) and return one :class:`Hypothesis` per utterance.
 """
 
 from __future__ import annotations
 
-import tempfile
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -17,12 +16,12 @@ import torch
 
 from .errors import UsageError
 from .hotwords import CharBiasLM, WordBiasLM, lexicon_with_hotwords
+from .lm import UNK
 from .options import DecodeOptions
-from .text import BLANK, SPACE, WORD_END, CharTokenizer, Tokenizer, lexicon_line, lexicon_spelling, normalize_text
+from .text import WORD_END, CharTokenizer, Tokenizer, lexicon_spelling, normalize_text
 
 __all__ = ["DecodeOptions", "Decoder", "Hypothesis", "make_decoder"]
 
-FL_SPACE = WORD_END  # flashlight's word separator token
 TRIE_LABELS = 6  # words flashlight's lexicon trie keeps per spelling
 
 
@@ -122,102 +121,162 @@ class PrefixSearchDecoder:
 
 
 class FlashlightDecoder:
-    """torchaudio's flashlight beam search: over words of a lexicon, with a word n-gram LM (``lm_weight`` × its
+    """flashlight-text's beam search: over words of a lexicon, with a word n-gram LM (``lm_weight`` × its
     log-probability and ``word_score`` per word) and hotword bonuses, or lexicon-free over characters with hotword
     bonuses only (asr/hotwords.py)."""
 
     def __init__(self, tokenizer: Tokenizer, opts: DecodeOptions) -> None:
-        from torchaudio.models.decoder import ctc_decoder
-
         self.tokenizer, self.lexicon = tokenizer, bool(opts.lexicon)
         self.lock = threading.Lock()  # the search keeps its state in the decoder: one call at a time
-        with tempfile.TemporaryDirectory() as tmp:
-            lexicon, lm, weight = self._lexicon_and_lm(opts, Path(tmp) / "lexicon.txt")
-            self.decoder = ctc_decoder(
-                lexicon=lexicon,
-                lm=lm,
-                lm_weight=weight,
-                tokens=[FL_SPACE if t == SPACE else t for t in tokenizer.tokens],
-                nbest=1,
-                beam_size=opts.beam_size,
-                beam_size_token=opts.beam_size_token or None,
-                beam_threshold=opts.beam_threshold,
-                word_score=opts.word_score,
-                unk_score=opts.unk_score,
-                sil_score=0.0,
-                log_add=opts.log_add,
-                blank_token=BLANK,
-                sil_token=FL_SPACE,
-                unk_word="<unk>",
-            )
+        self.search = self._lexicon_search(opts) if opts.lexicon else self._free_search(opts)
 
-    def _lexicon_and_lm(self, opts: DecodeOptions, tmp_lexicon: Path):
-        """The lexicon path (None: lexicon-free), the LM (a path, a scorer object or None) and its weight."""
-        if not opts.lexicon:
-            return None, CharBiasLM(opts.hotwords, self.tokenizer), 1.0
-        bonus = lexicon_with_hotwords(opts.lexicon, opts.hotwords, tmp_lexicon)
-        if type(self.tokenizer) is not CharTokenizer:  # word pieces or phones: the file spells in letters
-            respell_lexicon(tmp_lexicon, tmp_lexicon, self.tokenizer)
-        if not opts.hotwords:
-            return str(tmp_lexicon), opts.lm, opts.lm_weight if opts.lm else 0.0
-        from flashlight.lib.text.decoder.kenlm import KenLM
-        from flashlight.lib.text.dictionary import create_word_dict, load_words
+    def _free_search(self, opts: DecodeOptions):
+        """Lexicon-free search over tokens with the hotwords' character bonuses as its only LM."""
+        from flashlight.lib.text import decoder as fl
 
-        weight = opts.lm_weight if opts.lm else 1.0  # flashlight multiplies LM scores, bonus included, by this
-        words = create_word_dict(load_words(str(tmp_lexicon)))  # the same word ids ctc_decoder assigns
-        base = KenLM(opts.lm, words) if opts.lm else None
-        return str(tmp_lexicon), WordBiasLM({words.get_index(w): b / weight for w, b in bonus.items()}, base), weight
+        self.lm = CharBiasLM(opts.hotwords, self.tokenizer)  # kept: flashlight does not own the LM object
+        options = fl.LexiconFreeDecoderOptions(
+            opts.beam_size,
+            opts.beam_size_token or len(self.tokenizer.tokens),
+            opts.beam_threshold,
+            1.0,  # LM weight: the bonuses are used as they are
+            0.0,  # silence score
+            opts.log_add,
+            fl.CriterionType.CTC,
+        )
+        return fl.LexiconFreeDecoder(options, self.lm, self.tokenizer.space, self.tokenizer.blank, [])
+
+    def _lexicon_search(self, opts: DecodeOptions):
+        """Search over the lexicon's words (hotwords added) with the word LM, the hotword bonuses or both."""
+        from flashlight.lib.text import decoder as fl
+        from flashlight.lib.text.dictionary import Dictionary
+
+        lines, bonus = lexicon_with_hotwords(opts.lexicon, opts.hotwords)
+        spellings = lexicon_spellings(lines, self.tokenizer)
+        self.words = Dictionary(list(spellings))  # word ids, in the lexicon's order
+        self.words.set_default_index(self.words.get_index(UNK))
+        base = kenlm(opts.lm, self.words) if opts.lm else None
+        weight = opts.lm_weight if opts.lm else (1.0 if opts.hotwords else 0.0)  # scales LM scores, bonus included
+        if opts.hotwords:
+            self.lm = WordBiasLM({self.words.get_index(w): b / weight for w, b in bonus.items()}, base)
+        else:
+            self.lm = base if base is not None else fl.ZeroLM()
+        options = fl.LexiconDecoderOptions(
+            opts.beam_size,
+            opts.beam_size_token or len(self.tokenizer.tokens),
+            opts.beam_threshold,
+            weight,
+            opts.word_score,
+            opts.unk_score,
+            0.0,  # silence score
+            opts.log_add,
+            fl.CriterionType.CTC,
+        )
+        trie = lexicon_trie(spellings, self.tokenizer, self.lm)
+        unk = self.words.get_index(UNK)
+        return fl.LexiconDecoder(options, trie, self.lm, self.tokenizer.space, self.tokenizer.blank, unk, [], False)
 
     def __call__(self, log_probs: torch.Tensor, lens: torch.Tensor) -> list[Hypothesis]:
         emissions = log_probs.detach().float().cpu()
-        lens = lens.detach().cpu().to(torch.int32)
+        lens = lens.detach().cpu().long()
         if self.lexicon:
             # Lexicon spellings end with the word separator, but a CTC model trained on "a b" never emits a final
             # space: append one certain separator frame so the last word completes (log 1 = 0 changes no score).
             B, T, V = emissions.shape
             emissions = torch.cat([emissions, emissions.new_full((B, 1, V), float("-inf"))], dim=1)
-            emissions[torch.arange(B), lens.long()] = float("-inf")
-            emissions[torch.arange(B), lens.long(), self.tokenizer.space] = 0.0
+            emissions[torch.arange(B), lens] = float("-inf")
+            emissions[torch.arange(B), lens, self.tokenizer.space] = 0.0
             lens = lens + 1
-        with self.lock:
-            results = self.decoder(emissions.contiguous(), lens)
+        emissions = emissions.contiguous()
         hyps = []
-        for res in results:
-            if not res:
-                hyps.append(Hypothesis("", [], [], float("-inf")))
-                continue
-            h = res[0]
-            # Flashlight puts separators at both ends; keep the ids of real characters and inner spaces only.
-            steps = [(int(t), int(s)) for t, s in zip(h.tokens, h.timesteps) if int(t) != self.tokenizer.blank]
-            keep = strip_separators(steps, self.tokenizer.space)
-            text = normalize_text(" ".join(h.words)) if h.words else self.tokenizer.decode([t for t, _ in keep])
-            hyps.append(Hypothesis(text, [t for t, _ in keep], [s for _, s in keep], float(h.score)))
+        for b in range(emissions.shape[0]):
+            ptr = emissions.data_ptr() + emissions.element_size() * b * emissions.stride(0)
+            with self.lock:
+                results = self.search.decode(ptr, int(lens[b]), emissions.shape[2])
+            hyps.append(self._hypothesis(results[0]) if results else Hypothesis("", [], [], float("-inf")))
         return hyps
 
+    def _hypothesis(self, result) -> Hypothesis:
+        """Our hypothesis from flashlight's best: its frame path collapsed, without the separators flashlight puts
+        at both ends; the words of the lexicon where there are some."""
+        path, blank = list(result.tokens), self.tokenizer.blank
+        steps = [(t, i) for i, t in enumerate(path) if t != blank and (i == 0 or t != path[i - 1])]
+        keep = strip_separators(steps, self.tokenizer.space)
+        words = [self.words.get_entry(w) for w in result.words if w >= 0] if self.lexicon else []
+        text = normalize_text(" ".join(words)) if words else self.tokenizer.decode([t for t, _ in keep])
+        return Hypothesis(text, [t for t, _ in keep], [s for _, s in keep], float(result.score))
 
-def respell_lexicon(src: str | Path, dst: str | Path, tokenizer: Tokenizer) -> int:
-    """Write lexicon ``src`` to ``dst`` with each word spelt in ``tokenizer``'s units (word pieces; phones, a line per
-    pronunciation); returns the lines written.
+
+def kenlm(path: str, words):
+    """flashlight's KenLM scorer of the binary or ARPA LM at ``path`` over the word ids ``words``."""
+    try:
+        from flashlight.lib.text.decoder.kenlm import KenLM
+    except ImportError:  # older flashlight-text releases
+        from flashlight.lib.text.decoder import KenLM
+    return KenLM(path, words)
+
+
+def lexicon_trie(spellings: dict[str, list[list[int]]], tokenizer: Tokenizer, lm):
+    """flashlight's trie of the lexicon (word ids: the order of ``spellings``): each spelling ends at its word with
+    the word's unigram LM score; each node carries the best score below it (smearing), which lets the search prune."""
+    from flashlight.lib.text import decoder as fl
+
+    trie = fl.Trie(len(tokenizer.tokens), tokenizer.space)
+    start = lm.start(False)
+    for w, spelt in enumerate(spellings.values()):
+        score = lm.score(start, w)[1]
+        for ids in spelt:
+            trie.insert(ids, w, score)
+    trie.smear(fl.SmearingMode.MAX)
+    return trie
+
+
+def lexicon_spellings(lines: list[str], tokenizer: Tokenizer) -> dict[str, list[list[int]]]:
+    """Lexicon lines (a word, its letters, the word separator) → {word: its spellings as ``tokenizer``'s token ids,
+    each ending with the separator}, in the lines' order, then ``UNK`` with none. Word pieces and phones respell
+    each word (:func:`respelt`)."""
+    end, index = tokenizer.space, tokenizer.index
+    out: dict[str, list[list[int]]] = {}
+    if type(tokenizer) is CharTokenizer:
+        for line in lines:
+            word, *letters = line.split() or [""]
+            if not word:
+                continue
+            unknown = [t for t in letters if t != WORD_END and t not in index]
+            if unknown:
+                raise UsageError(f"lexicon word '{word}': '{unknown[0]}' is not one of the model's characters")
+            out.setdefault(word, []).append([end if t == WORD_END else index[t] for t in letters])
+    else:
+        for word, spelt in respelt(lines, tokenizer).items():
+            out[word] = [[index[t] for t in s] + [end] for s in spelt]
+    out.pop(UNK, None)
+    out[UNK] = []
+    return out
+
+
+def respelt(lines: list[str], tokenizer: Tokenizer) -> dict[str, list[list[str]]]:
+    """Lexicon lines → {word: its spellings in ``tokenizer``'s units} (word pieces; phones, one per pronunciation).
 
     The words keep their case (LibriSpeech's are upper case); words with letters outside the alphabet, or that the
     tokenizer cannot spell, are dropped. A word listed twice (pronunciation variants) is spelt once. A spelling
     shared by more than ``TRIE_LABELS`` words (homophones) keeps the first ones: flashlight's trie holds no more, so
     list the lexicon most frequent word first.
     """
-    out, seen, shared = [], set(), Counter()
-    for line in Path(src).read_text(encoding="utf-8").splitlines():
+    out: dict[str, list[list[str]]] = {}
+    shared: Counter = Counter()
+    for line in lines:
         if not line.strip():
             continue
         word = line.split()[0]
         spelling = lexicon_spelling(word)
-        if spelling and word not in seen:
-            seen.add(word)
-            for s in tokenizer.spellings(spelling):
-                shared[tuple(s)] += 1
-                if s and shared[tuple(s)] <= TRIE_LABELS:
-                    out.append(lexicon_line(word, s))
-    Path(dst).write_text("\n".join(out) + "\n", encoding="utf-8")
-    return len(out)
+        if not spelling or word in out:
+            continue
+        out[word] = []
+        for s in tokenizer.spellings(spelling):
+            shared[tuple(s)] += 1
+            if s and shared[tuple(s)] <= TRIE_LABELS:
+                out[word].append(s)
+    return {w: s for w, s in out.items() if s}
 
 
 def check_decode_options(tokenizer: Tokenizer, opts: DecodeOptions) -> None:

@@ -27,8 +27,31 @@ def num_frames(num_samples: torch.Tensor | int, win: int, hop: int) -> torch.Ten
     return max(num_samples - win, 0) // hop + 1
 
 
+def hz_to_mel(hz: torch.Tensor) -> torch.Tensor:
+    """Slaney's mel scale: linear below 1 kHz (3 mels per 200 Hz), logarithmic above (27 mels per factor 6.4)."""
+    lin = hz / (200 / 3)
+    return torch.where(hz < 1000, lin, 15 + torch.log(hz.clamp(min=1e-10) / 1000) * (27 / math.log(6.4)))
+
+
+def mel_to_hz(mel: torch.Tensor) -> torch.Tensor:
+    """The inverse of :func:`hz_to_mel`."""
+    return torch.where(mel < 15, mel * (200 / 3), 1000 * torch.exp((mel - 15) * (math.log(6.4) / 27)))
+
+
+def mel_filterbank(n_freqs: int, n_mels: int, sample_rate: int = SAMPLE_RATE) -> torch.Tensor:
+    """(n_freqs, n_mels) triangular filters on Slaney's mel scale from 0 Hz to Nyquist, each of unit area
+    (Slaney normalisation), for a one-sided power spectrum of ``n_freqs`` bins."""
+    freqs = torch.linspace(0, sample_rate // 2, n_freqs)
+    edges = mel_to_hz(torch.linspace(0.0, float(hz_to_mel(torch.tensor(sample_rate / 2.0))), n_mels + 2))
+    widths = edges[1:] - edges[:-1]  # (n_mels + 1,)
+    slopes = edges.unsqueeze(0) - freqs.unsqueeze(1)  # (n_freqs, n_mels + 2)
+    rising, falling = -slopes[:, :-2] / widths[:-1], slopes[:, 2:] / widths[1:]
+    fb = torch.clamp(torch.minimum(rising, falling), min=0.0)
+    return fb * (2.0 / (edges[2:] - edges[:-2]))
+
+
 class LogMel(nn.Module):
-    """Log-mel filterbank energies.
+    """Log-mel filterbank energies: Hann-windowed power spectra (no centre padding) through :func:`mel_filterbank`.
 
     Input (B, N) float waveforms at 16 kHz and (B,) sample counts; output (B, T, n_mels) and (B,) frame counts,
     ``T = (N - win) // hop + 1``. Computed in float32 whatever the autocast state.
@@ -36,36 +59,27 @@ class LogMel(nn.Module):
 
     def __init__(self, cfg: FeatureConfig) -> None:
         super().__init__()
-        import torchaudio
-
         self.win = int(SAMPLE_RATE * cfg.win_ms / 1000)
         self.hop = int(SAMPLE_RATE * cfg.hop_ms / 1000)
         self.n_mels = cfg.n_mels
-        self.mel = torchaudio.transforms.MelSpectrogram(
-            sample_rate=SAMPLE_RATE,
-            n_fft=self.win,
-            win_length=self.win,
-            hop_length=self.hop,
-            n_mels=cfg.n_mels,
-            center=False,
-            power=2.0,
-            mel_scale="slaney",
-            norm="slaney",
-        )
+        self.register_buffer("window", torch.hann_window(self.win))  # (win,)
+        self.register_buffer("fb", mel_filterbank(self.win // 2 + 1, cfg.n_mels))  # (win // 2 + 1, n_mels)
 
     def forward(self, wav: torch.Tensor, wav_lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if wav.shape[1] < self.win:
             wav = nn.functional.pad(wav, (0, self.win - wav.shape[1]))
         with torch.autocast(wav.device.type, enabled=False):
-            spec = self.mel(wav.float())  # (B, n_mels, T)
-            feats = torch.log(spec.clamp(min=LOG_FLOOR)).transpose(1, 2)
+            spec = torch.stft(
+                wav.float(), self.win, self.hop, window=self.window, center=False, onesided=True, return_complex=True
+            )  # (B, win // 2 + 1, T)
+            power = spec.abs().pow(2.0).transpose(1, 2)  # (B, T, win // 2 + 1)
+            feats = torch.log(torch.matmul(power, self.fb).clamp(min=LOG_FLOOR))
         return feats, num_frames(wav_lens, self.win, self.hop)
 
     def centres_hz(self) -> torch.Tensor:
         """(n_mels,) centre frequency of each mel filter (its weighted mean frequency)."""
-        fb = self.mel.mel_scale.fb  # (n_freqs, n_mels)
-        freqs = torch.linspace(0, SAMPLE_RATE / 2, fb.shape[0])
-        return (fb * freqs.unsqueeze(1)).sum(0) / fb.sum(0)
+        freqs = torch.linspace(0, SAMPLE_RATE / 2, self.fb.shape[0])
+        return (self.fb * freqs.unsqueeze(1)).sum(0) / self.fb.sum(0)
 
 
 class GlobalCMVN(nn.Module):

@@ -12,14 +12,14 @@ survive pruning:
   n-gram LM (if any). Flashlight spreads each word's best score over its spelling prefixes ("smearing"), so partial
   hotwords are favoured too. Hotwords missing from the lexicon are added to it.
 
-Both are flashlight ``CTCDecoderLM`` subclasses; flashlight calls ``score`` once per (hypothesis, token or word).
+Both are flashlight ``LM`` subclasses; flashlight calls ``score`` once per (hypothesis, token or word).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from torchaudio.models.decoder import CTCDecoderLM, CTCDecoderLMState
+from flashlight.lib.text.decoder import LM, LMState
 
 from .options import MAX_WORD_BONUS
 from .text import Tokenizer, lexicon_line
@@ -30,7 +30,7 @@ def word_bonus(word: str, boost: float) -> float:
     return min(boost * len(word), MAX_WORD_BONUS)
 
 
-class CharBiasLM(CTCDecoderLM):
+class CharBiasLM(LM):
     """Character-level biasing for lexicon-free search: a trie of hotwords, walked from each word start."""
 
     def __init__(self, hotwords: tuple[tuple[str, float], ...], tokenizer: Tokenizer) -> None:
@@ -52,14 +52,14 @@ class CharBiasLM(CTCDecoderLM):
                 node = self.children[node][tok]
                 self.bonus[node] = max(self.bonus[node], word_bonus(word, boost) / len(spelt))
             self.is_end[node] = True
-        self.states: dict[CTCDecoderLMState, tuple[int, float]] = {}  # state → (trie node or -1, bonus so far)
+        self.states: dict[LMState, tuple[int, float]] = {}  # state → (trie node or -1, bonus so far)
 
-    def start(self, start_with_nothing: bool) -> CTCDecoderLMState:
-        state = CTCDecoderLMState()
+    def start(self, start_with_nothing: bool) -> LMState:
+        state = LMState()
         self.states = {state: (0, 0.0)}
         return state
 
-    def score(self, state: CTCDecoderLMState, token: int) -> tuple[CTCDecoderLMState, float]:
+    def score(self, state: LMState, token: int) -> tuple[LMState, float]:
         node, earned = self.states[state]
         child = state.child(token)
         if token == self.space:  # a word ends: keep the bonus of a whole hotword, take back a partial one
@@ -74,12 +74,12 @@ class CharBiasLM(CTCDecoderLM):
         self.states[child] = new
         return child, delta
 
-    def finish(self, state: CTCDecoderLMState) -> tuple[CTCDecoderLMState, float]:
+    def finish(self, state: LMState) -> tuple[LMState, float]:
         node, earned = self.states[state]
         return state, (0.0 if node > 0 and self.is_end[node] else -earned)
 
 
-class WordBiasLM(CTCDecoderLM):
+class WordBiasLM(LM):
     """Word-level biasing for lexicon search, added to an optional base LM (flashlight's KenLM).
 
     ``bonus`` maps word index → score added to the base LM's log-probability (already divided by the LM weight).
@@ -90,12 +90,12 @@ class WordBiasLM(CTCDecoderLM):
         self.bonus, self.base = bonus, base
         self.states: dict = {}
 
-    def start(self, start_with_nothing: bool) -> CTCDecoderLMState:
-        state = CTCDecoderLMState()
+    def start(self, start_with_nothing: bool) -> LMState:
+        state = LMState()
         self.states = {state: self.base.start(start_with_nothing) if self.base is not None else None}
         return state
 
-    def score(self, state: CTCDecoderLMState, word: int) -> tuple[CTCDecoderLMState, float]:
+    def score(self, state: LMState, word: int) -> tuple[LMState, float]:
         child = state.child(word)
         score = self.bonus.get(word, 0.0)
         if self.base is not None:
@@ -106,14 +106,14 @@ class WordBiasLM(CTCDecoderLM):
             self.states[child] = None
         return child, score
 
-    def finish(self, state: CTCDecoderLMState) -> tuple[CTCDecoderLMState, float]:
+    def finish(self, state: LMState) -> tuple[LMState, float]:
         if self.base is None:
             return state, 0.0
         return state, self.base.finish(self.states[state])[1]
 
 
-def lexicon_with_hotwords(lexicon: str, hotwords: tuple[tuple[str, float], ...], out: Path) -> dict[str, float]:
-    """Copy ``lexicon`` to ``out`` adding missing hotwords; returns {lexicon word: bonus per word}.
+def lexicon_with_hotwords(lexicon: str, hotwords: tuple[tuple[str, float], ...]) -> tuple[list[str], dict[str, float]]:
+    """The lines of ``lexicon`` with missing hotwords added, and {lexicon word: bonus per word}.
 
     A hotword matches lexicon entries case-insensitively (LibriSpeech's lexicon is upper case).
     """
@@ -128,5 +128,4 @@ def lexicon_with_hotwords(lexicon: str, hotwords: tuple[tuple[str, float], ...],
             bonus[entry] = word_bonus(word, boost)
         if word not in entries:
             extra.append(lexicon_line(word, word))
-    out.write_text("\n".join(lines + extra) + "\n", encoding="utf-8")
-    return bonus
+    return lines + extra, bonus

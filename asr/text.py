@@ -45,10 +45,13 @@ def lexicon_line(word: str, pieces: Iterable[str]) -> str:
     return f"{word}\t{' '.join(pieces)} {WORD_END}"
 
 
+_ALPHABET_WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")  # what normalize_text leaves a single word as
+
+
 def lexicon_spelling(word: str) -> str:
     """A lexicon word in lower case if it is one word of the alphabet (a–z and inner apostrophes), else ""."""
     low = word.lower()
-    return low if low and " " not in low and normalize_text(low) == low else ""
+    return low if _ALPHABET_WORD.fullmatch(low) else ""
 
 
 class Tokenizer(Protocol):
@@ -218,12 +221,20 @@ class PhoneTokenizer:
         self.index = {t: i for i, t in enumerate(self.tokens)}
         self.blank, self.space = 0, 1
         self.lexicon = {w: [tuple(p) for p in prons] for w, prons in lexicon.items() if prons}
-        self._words: dict[tuple[int, ...], str] = {}  # phone ids → the first word (in lexicon order) said so
-        for w, prons in self.lexicon.items():
-            for p in prons:
-                self._words.setdefault(tuple(self.index[x] for x in p), w)
+        self._reverse: dict[tuple[int, ...], str] | None = None  # built on first use (:attr:`_words`)
         self._keys: list[str] | None = None  # each pronunciation as a string of one character per phone
         self._guessed: dict[str, list[tuple[str, ...]]] = {}
+
+    @property
+    def _words(self) -> dict[tuple[int, ...], str]:
+        """Phone ids → the first word (in lexicon order) said so; guessed words are added as they are spelt."""
+        if self._reverse is None:  # built whole, then published: threads decoding at once never see it half-built
+            words: dict[tuple[int, ...], str] = {}
+            for w, prons in self.lexicon.items():
+                for p in prons:
+                    words.setdefault(tuple(self.index[x] for x in p), w)
+            self._reverse = words
+        return self._reverse
 
     def __len__(self) -> int:
         return len(self.tokens)

@@ -21,6 +21,21 @@ def test_checkpoint_describes_itself(tmp_path):
     assert torch.equal(loaded.cmvn.mean, torch.full((80,), -5.0))
 
 
+def test_checkpoint_with_earlier_weight_names_loads(tmp_path):
+    """Checkpoints written while the front end was torchaudio's MelSpectrogram keep loading, computing the same."""
+    cfg = load_config(None, ["model.hidden=16", "model.layers=1"])
+    tok = CharTokenizer()
+    model = build_model(cfg, len(tok)).eval()
+    state = model_state(model, cfg, tok)
+    renamed = {"logmel.window": "logmel.mel.spectrogram.window", "logmel.fb": "logmel.mel.mel_scale.fb"}
+    state["model"] = {renamed.get(k, k): v for k, v in state["model"].items()}
+    save_atomic(state, tmp_path / "old.pt")
+    loaded, _, _ = load_checkpoint_model(tmp_path / "old.pt")
+    wav = torch.randn(1, 8000)
+    with torch.no_grad():
+        assert torch.equal(model(wav, torch.tensor([8000]))[0], loaded(wav, torch.tensor([8000]))[0])
+
+
 def test_bad_checkpoints(tmp_path):
     import pytest
 

@@ -1,5 +1,6 @@
 import itertools
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -114,16 +115,16 @@ def test_beam_sums_alignments_where_greedy_does_not():
 
 def test_lexicon_and_lm_with_word_pieces(tmp_path):
     """A word-piece model's beam search respells the (letter-spelt) lexicon in its pieces."""
-    from asr.decode import respell_lexicon
+    from asr.decode import lexicon_spellings
     from asr.text import WordPieceTokenizer, learn_word_pieces
 
     text = tmp_path / "text.txt"
     text.write_text("the cat sat on the mat\nthe cat ate the rat\na cat sat on a hat\n" * 5)
     arpa, lexicon = build_lm(text, tmp_path / "lm", order=3)
     tok = WordPieceTokenizer(learn_word_pieces(text.read_text().splitlines(), 6))
-    assert respell_lexicon(lexicon, tmp_path / "pieces.txt", tok) == 9  # the cat sat on mat ate rat a hat
-    spelt = dict(line.split("\t") for line in (tmp_path / "pieces.txt").read_text().splitlines())
-    assert spelt["the"] == " ".join(tok.spell("the")) + " |" and len(tok.spell("the")) == 1
+    spelt = lexicon_spellings(Path(lexicon).read_text().splitlines(), tok)
+    assert len(spelt) == 10  # the cat sat on mat ate rat a hat, and <unk> with no spelling
+    assert spelt["the"] == [[tok.index[p] for p in tok.spell("the")] + [tok.space]] and len(tok.spell("the")) == 1
     # Emissions that spell "the hat sat" in its pieces (the, h at, sat), with "at" ambiguous: "e" 60%, "at" 35%.
     pieces = [p for w in "the hat sat".split() for p in [" "] + tok.spell(w)][1:]
     assert pieces == ["the", " ", "h", "at", " ", "sat"]
@@ -192,3 +193,12 @@ def test_refusals_come_before_torch_is_imported(tmp_path):
     assert res.stdout.split("\n")[:4] == ["1 False"] * 4, res.stdout + res.stderr
     assert (tmp_path / "out" / "a.txt").read_text() == "mine"
     assert "covid19" in res.stderr and "exists already" in res.stderr and "none.pt" in res.stderr
+
+
+def test_lexicon_spelt_outside_the_alphabet_is_a_clear_error():
+    from asr.decode import lexicon_spellings
+    from asr.errors import UsageError
+
+    assert lexicon_spellings(["the\tt h e |"], CharTokenizer())["the"] == [[22, 10, 7, 1]]
+    with pytest.raises(UsageError, match="lexicon word 'THE': 'T' is not one of the model's characters"):
+        lexicon_spellings(["THE\tT H E |"], CharTokenizer())

@@ -3,7 +3,7 @@ import numpy as np
 import torch
 
 from asr.config import FeatureConfig
-from asr.features import LogMel, VoiceAugment, compute_cmvn_stats, num_frames
+from asr.features import LogMel, VoiceAugment, compute_cmvn_stats, mel_filterbank, num_frames
 
 
 def test_frame_count_formula():
@@ -31,6 +31,13 @@ def test_logmel_matches_librosa():
     ref = np.log(np.maximum(ref, 1e-10)).T
     assert ours.shape[1] == int(n[0]) == ref.shape[0]
     assert np.abs(ours[0].numpy() - ref).max() < 1e-2
+
+
+def test_mel_filterbank_matches_librosa():
+    ref = librosa.filters.mel(sr=16000, n_fft=400, n_mels=80, htk=False, norm="slaney").T  # (201, 80)
+    ours = mel_filterbank(201, 80).numpy()
+    assert ours.shape == ref.shape
+    assert np.abs(ours - ref).max() < 1e-6 * np.abs(ref).max() * 100
 
 
 def test_cmvn_stats_normalise():

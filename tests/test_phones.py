@@ -43,6 +43,38 @@ def test_phone_tokenizer_round_trip_and_state():
     assert tok.decode(near) in ("cat", "mat")
 
 
+def test_phone_decoding_from_many_threads_at_once():
+    """Streaming sessions decode in a thread pool: the first decodes of a fresh tokenizer, all at once, agree and
+    raise nothing (its phones → word table is built on first use)."""
+    import sys
+    import threading
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        from asr.bundled import DEFAULT_MODEL
+        from asr.checkpoint import read_checkpoint
+
+        state = read_checkpoint(DEFAULT_MODEL)["tokenizer"]  # 100,000 words: the table takes a while to build
+        tok, fresh = tokenizer_from_state(state), tokenizer_from_state(state)
+        ids, outs, errors = tok.encode("the cat sat"), [], []
+
+        def decode() -> None:
+            try:
+                outs.append(fresh.decode(ids + [tok.space, tok.index["Z"], tok.index["Z"]]))
+            except Exception as e:
+                errors.append(e)
+
+        threads = [threading.Thread(target=decode) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not errors and len(set(outs)) == 1 and outs[0].startswith("the cat sat")
+
+
 def test_phone_greedy_decoding_gives_words():
     """Greedy decoding of a phone model: the word whose pronunciation the frames spell comes out."""
     tok = build_tokenizer(0, ["the cat", "a mat"], "phone")

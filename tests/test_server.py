@@ -29,7 +29,8 @@ def start_server(*args: str):
     if not m:
         proc.kill()
         raise AssertionError(f"server did not start: {line}{proc.stderr.read()}")
-    threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep draining stderr
+    proc.log = []  # its stderr, drained as it comes, for failure messages
+    threading.Thread(target=lambda: proc.log.extend(proc.stderr), daemon=True).start()
     return proc, f"{m.group(1)}:{m.group(2)}"
 
 
@@ -414,6 +415,6 @@ def test_more_clients_than_sessions_on_a_busy_cpu(three_utterances):
             assert msgs == [{"type": "error", "message": "server busy: too many sessions"}]
             busy += 1
         else:
-            assert code == 1000 and finals(msgs), (i, code, msgs[-3:])
+            assert code == 1000 and finals(msgs), (i, code, msgs[-3:], "".join(proc.log[-10:]))
             served += 1
     assert served >= 6 and served + busy == 10

@@ -3,8 +3,8 @@
 The log-probs are the default model's on ``--manifest`` (computed once, outside the timing). The decoders search
 without a lexicon or LM at the same beam size; the table gives decode time, the speed ratio and WER of each, for a
 few pruning settings of ours (``beam_size_token``: tokens tried per frame; ``token_min_logp``: tokens less likely
-than this are not tried; ``beam_threshold``: hypotheses this far below the best are dropped), and for torchaudio's
-flashlight decoder, which we used before. pyctcdecode pins numpy<2, so install it without its pins (it works with
+than this are not tried; ``beam_threshold``: hypotheses this far below the best are dropped), and for the lexicon-free
+flashlight-text search, which we used before. pyctcdecode pins numpy<2, so install it without its pins (it works with
 numpy 2):
 
     .venv/bin/pip install --no-deps pyctcdecode pygtrie
@@ -19,7 +19,6 @@ import time
 import numpy as np
 import torch
 
-from asr.audio import load_audio
 from asr.bundled import DEFAULT_MODEL
 from asr.data import read_manifest
 from asr.decode import DecodeOptions, FlashlightDecoder, greedy_search, make_decoder
@@ -28,7 +27,7 @@ from asr.transcribe import load_model
 
 
 def flashlight(tokenizer, beam_size: int) -> FlashlightDecoder:
-    """torchaudio's lexicon-free flashlight search (with no hotwords its scorer adds nothing)."""
+    """flashlight's lexicon-free search (with no hotwords its scorer adds nothing)."""
     return FlashlightDecoder(tokenizer, DecodeOptions("beam", beam_size=beam_size))
 
 
@@ -49,10 +48,9 @@ def main() -> None:
     utts = read_manifest(args.manifest)[: args.num]
     refs = [u.text for u in utts]
     emissions: list[torch.Tensor] = []
-    with torch.no_grad():
-        for u in utts:
-            wav = torch.from_numpy(load_audio(u.audio))[None]
-            emissions.append(rec.model(wav, torch.tensor([wav.shape[1]]))[0][0])
+    for u in utts:  # each clip as one segment, through the recognizer's front half (high-pass, level)
+        (seg,) = rec.segments(u.audio, vad=None)
+        emissions.append(rec.emissions([seg])[0][0])
     frames = sum(len(e) for e in emissions)
     print(f"{len(utts)} utterances, {frames} frames, beam size {args.beam_size}, 1 thread")
     greedy = [h.text for e in emissions for h in greedy_search(e[None], torch.tensor([len(e)]), rec.tokenizer)]

@@ -1,4 +1,4 @@
-"""Feature extraction: the model's log-mel front end (torchaudio, batched) versus librosa, on the same audio.
+"""Feature extraction: the model's log-mel front end (torch.stft, batched) versus librosa, on the same audio.
 
 Both compute 80 slaney mel bands over 25 ms windows every 10 ms (no centre padding), then the natural log. Prints
 the time of each, the speed ratio, and the largest difference between their features (they should agree).
