@@ -7,7 +7,6 @@ Both take log-probs (B, T, V) and lengths (B,) and return one :class:`Hypothesis
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -16,13 +15,11 @@ import torch
 
 from .errors import UsageError
 from .hotwords import CharBiasLM, WordBiasLM, lexicon_with_hotwords
-from .lm import UNK
+from .lexicon import UNK, lexicon_spellings, lexicon_trie
 from .options import DecodeOptions
-from .text import WORD_END, CharTokenizer, Tokenizer, lexicon_spelling, normalize_text
+from .text import Tokenizer, normalize_text
 
 __all__ = ["DecodeOptions", "Decoder", "Hypothesis", "make_decoder"]
-
-TRIE_LABELS = 6  # words flashlight's lexicon trie keeps per spelling
 
 
 @dataclass(frozen=True)
@@ -151,8 +148,8 @@ class FlashlightDecoder:
         from flashlight.lib.text import decoder as fl
         from flashlight.lib.text.dictionary import Dictionary
 
-        lines, bonus = lexicon_with_hotwords(opts.lexicon, opts.hotwords)
-        spellings = lexicon_spellings(lines, self.tokenizer)
+        lines, extra, bonus = lexicon_with_hotwords(opts.lexicon, opts.hotwords)
+        spellings = lexicon_spellings(lines, self.tokenizer, extra)
         self.words = Dictionary(list(spellings))  # word ids, in the lexicon's order
         self.words.set_default_index(self.words.get_index(UNK))
         base = kenlm(opts.lm, self.words) if opts.lm else None
@@ -214,69 +211,6 @@ def kenlm(path: str, words):
     except ImportError:  # older flashlight-text releases
         from flashlight.lib.text.decoder import KenLM
     return KenLM(path, words)
-
-
-def lexicon_trie(spellings: dict[str, list[list[int]]], tokenizer: Tokenizer, lm):
-    """flashlight's trie of the lexicon (word ids: the order of ``spellings``): each spelling ends at its word with
-    the word's unigram LM score; each node carries the best score below it (smearing), which lets the search prune."""
-    from flashlight.lib.text import decoder as fl
-
-    trie = fl.Trie(len(tokenizer.tokens), tokenizer.space)
-    start = lm.start(False)
-    for w, spelt in enumerate(spellings.values()):
-        score = lm.score(start, w)[1]
-        for ids in spelt:
-            trie.insert(ids, w, score)
-    trie.smear(fl.SmearingMode.MAX)
-    return trie
-
-
-def lexicon_spellings(lines: list[str], tokenizer: Tokenizer) -> dict[str, list[list[int]]]:
-    """Lexicon lines (a word, its letters, the word separator) → {word: its spellings as ``tokenizer``'s token ids,
-    each ending with the separator}, in the lines' order, then ``UNK`` with none. Word pieces and phones respell
-    each word (:func:`respelt`)."""
-    end, index = tokenizer.space, tokenizer.index
-    out: dict[str, list[list[int]]] = {}
-    if type(tokenizer) is CharTokenizer:
-        for line in lines:
-            word, *letters = line.split() or [""]
-            if not word:
-                continue
-            unknown = [t for t in letters if t != WORD_END and t not in index]
-            if unknown:
-                raise UsageError(f"lexicon word '{word}': '{unknown[0]}' is not one of the model's characters")
-            out.setdefault(word, []).append([end if t == WORD_END else index[t] for t in letters])
-    else:
-        for word, spelt in respelt(lines, tokenizer).items():
-            out[word] = [[index[t] for t in s] + [end] for s in spelt]
-    out.pop(UNK, None)
-    out[UNK] = []
-    return out
-
-
-def respelt(lines: list[str], tokenizer: Tokenizer) -> dict[str, list[list[str]]]:
-    """Lexicon lines → {word: its spellings in ``tokenizer``'s units} (word pieces; phones, one per pronunciation).
-
-    The words keep their case (LibriSpeech's are upper case); words with letters outside the alphabet, or that the
-    tokenizer cannot spell, are dropped. A word listed twice (pronunciation variants) is spelt once. A spelling
-    shared by more than ``TRIE_LABELS`` words (homophones) keeps the first ones: flashlight's trie holds no more, so
-    list the lexicon most frequent word first.
-    """
-    out: dict[str, list[list[str]]] = {}
-    shared: Counter = Counter()
-    for line in lines:
-        if not line.strip():
-            continue
-        word = line.split()[0]
-        spelling = lexicon_spelling(word)
-        if not spelling or word in out:
-            continue
-        out[word] = []
-        for s in tokenizer.spellings(spelling):
-            shared[tuple(s)] += 1
-            if s and shared[tuple(s)] <= TRIE_LABELS:
-                out[word].append(s)
-    return {w: s for w, s in out.items() if s}
 
 
 def check_decode_options(tokenizer: Tokenizer, opts: DecodeOptions) -> None:

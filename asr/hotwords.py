@@ -112,12 +112,16 @@ class WordBiasLM(LM):
         return state, self.base.finish(self.states[state])[1]
 
 
-def lexicon_with_hotwords(lexicon: str, hotwords: tuple[tuple[str, float], ...]) -> tuple[list[str], dict[str, float]]:
-    """The lines of ``lexicon`` with missing hotwords added, and {lexicon word: bonus per word}.
+def lexicon_with_hotwords(
+    lexicon: str, hotwords: tuple[tuple[str, float], ...]
+) -> tuple[list[str], list[str], dict[str, float]]:
+    """The lines of ``lexicon``, lines for the hotwords it lacks, and {lexicon word: bonus per word}.
 
     A hotword matches lexicon entries case-insensitively (LibriSpeech's lexicon is upper case).
     """
     lines = Path(lexicon).read_text(encoding="utf-8").splitlines()
+    if not hotwords:
+        return lines, [], {}
     entries: dict[str, list[str]] = {}
     for line in lines:
         if line.strip():
@@ -128,4 +132,4 @@ def lexicon_with_hotwords(lexicon: str, hotwords: tuple[tuple[str, float], ...])
             bonus[entry] = word_bonus(word, boost)
         if word not in entries:
             extra.append(lexicon_line(word, word))
-    return lines + extra, bonus
+    return lines, extra, bonus

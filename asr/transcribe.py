@@ -300,7 +300,7 @@ def load_model(
     """Load a checkpoint, or a bundled model by name (:func:`available_models`; None: the bundled default model).
 
     ``streaming=True`` asks for the set-up that streams best (``Recognizer.stream()``): the same bundled model, run
-    latency-controlled, and on the CPU quantised to int8, which streams 3× faster at the same WER
+    latency-controlled, and on the CPU quantised to int8, which streams 3.3× faster per chunk at the same WER
     (docs/streaming.md). ``int8`` True/False forces the quantisation on or off (None: only when streaming on the
     CPU; asr/export.py). ``opts`` None: the bundled model decodes with the bundled LM
     (``asr.bundled.default_decode_options``), offline and streaming alike; other checkpoints greedily. ``threads``

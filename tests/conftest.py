@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -61,6 +62,13 @@ def train_tiny(manifest: Path, exp_dir: Path, *overrides: str, check: bool = Tru
         *overrides,
         check=check,
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_cache_folder(tmp_path_factory) -> None:
+    """The tests, and the commands they run, keep computed lexicon spellings in a folder of their own, not the
+    user's ``~/.cache/asr``."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
 
 
 @pytest.fixture(scope="session")

@@ -115,7 +115,7 @@ def test_beam_sums_alignments_where_greedy_does_not():
 
 def test_lexicon_and_lm_with_word_pieces(tmp_path):
     """A word-piece model's beam search respells the (letter-spelt) lexicon in its pieces."""
-    from asr.decode import lexicon_spellings
+    from asr.lexicon import lexicon_spellings
     from asr.text import WordPieceTokenizer, learn_word_pieces
 
     text = tmp_path / "text.txt"
@@ -196,8 +196,8 @@ def test_refusals_come_before_torch_is_imported(tmp_path):
 
 
 def test_lexicon_spelt_outside_the_alphabet_is_a_clear_error():
-    from asr.decode import lexicon_spellings
     from asr.errors import UsageError
+    from asr.lexicon import lexicon_spellings
 
     assert lexicon_spellings(["the\tt h e |"], CharTokenizer())["the"] == [[22, 10, 7, 1]]
     with pytest.raises(UsageError, match="lexicon word 'THE': 'T' is not one of the model's characters"):
