@@ -90,7 +90,7 @@ def token_spans(log_probs: np.ndarray, tokens: list[int], blank: int) -> list[tu
     path = np.empty(T, dtype=np.int64)
     for t in range(T - 1, -1, -1):
         path[t] = s
-        s -= back[t, s]
+        s -= int(back[t, s])
     spans, probs = [], np.exp(log_probs[np.arange(T), states[path]])
     for t in range(T):
         if path[t] % 2 and (t == 0 or path[t] != path[t - 1]):  # a token state entered

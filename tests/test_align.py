@@ -35,3 +35,15 @@ def test_forced_alignment_finds_the_best_path():
             want[a:b] = tok
             assert np.isclose(p, np.exp(log_probs[np.arange(a, b), tok]).mean())
         assert want.tolist() == path
+
+
+def test_forced_alignment_of_a_long_utterance():
+    """Hundreds of tokens over a thousand frames (state numbers far past the int8 range of the back-pointers)."""
+    rng = np.random.default_rng(1)
+    tokens = rng.integers(1, 30, size=300).tolist()
+    frames = [f for t in tokens for f in (t, t, 0)]  # each token twice, then a blank
+    log_probs = np.log(np.full((len(frames), 30), 0.01 / 29))
+    log_probs[np.arange(len(frames)), frames] = np.log(0.99)
+    spans = token_spans(log_probs, tokens, blank=0)
+    assert [s[0] for s in spans] == tokens
+    assert [(a, b) for _, a, b, _ in spans] == [(3 * k, 3 * k + 2) for k in range(len(tokens))]
