@@ -151,7 +151,8 @@ class FlashlightDecoder:
         lines, extra, bonus = lexicon_with_hotwords(opts.lexicon, opts.hotwords)
         spellings = lexicon_spellings(lines, self.tokenizer, extra)
         self.words = Dictionary(list(spellings))  # word ids, in the lexicon's order
-        self.words.set_default_index(self.words.get_index(UNK))
+        unk = self.words.get_index(UNK)
+        self.words.set_default_index(unk)
         base = kenlm(opts.lm, self.words) if opts.lm else None
         weight = opts.lm_weight if opts.lm else (1.0 if opts.hotwords else 0.0)  # scales LM scores, bonus included
         if opts.hotwords:
@@ -170,7 +171,6 @@ class FlashlightDecoder:
             fl.CriterionType.CTC,
         )
         trie = lexicon_trie(spellings, self.tokenizer, self.lm)
-        unk = self.words.get_index(UNK)
         return fl.LexiconDecoder(options, trie, self.lm, self.tokenizer.space, self.tokenizer.blank, unk, [], False)
 
     def __call__(self, log_probs: torch.Tensor, lens: torch.Tensor) -> list[Hypothesis]:
