@@ -95,21 +95,13 @@ class HighPass:
     """
 
     def __init__(self, sample_rate: int = SAMPLE_RATE) -> None:
-        from scipy.signal import butter, iirnotch, tf2sos
+        from .iir import SosFilter, butter_highpass, notch
 
-        notches = [tf2sos(*iirnotch(hz, 2.0, fs=sample_rate)) for hz in MAINS_HZ]
-        self.sos = np.concatenate([butter(8, HIGHPASS_HZ, "highpass", fs=sample_rate, output="sos"), *notches])
-        self.zi: np.ndarray | None = None
+        notches = [notch(hz, 2.0, sample_rate) for hz in MAINS_HZ]
+        self.filter = SosFilter(np.concatenate([butter_highpass(8, HIGHPASS_HZ, sample_rate), *notches]))
 
     def __call__(self, block: np.ndarray) -> np.ndarray:
-        from scipy.signal import sosfilt, sosfilt_zi
-
-        if len(block) == 0:
-            return block.astype(np.float32, copy=False)
-        if self.zi is None:  # start in the steady state of the first sample: a DC offset makes no click
-            self.zi = sosfilt_zi(self.sos) * float(block[0])
-        out, self.zi = sosfilt(self.sos, block.astype(np.float64), zi=self.zi)
-        return out.astype(np.float32)
+        return self.filter(block).astype(np.float32)
 
 
 def remove_hum(audio: np.ndarray) -> np.ndarray:

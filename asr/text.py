@@ -214,16 +214,31 @@ class PhoneTokenizer:
     pronunciation is the fewest phone edits away.
     """
 
-    def __init__(self, lexicon: dict[str, list[tuple[str, ...]]]) -> None:
+    def __init__(self, lexicon: dict[str, list[tuple[str, ...]]] | str) -> None:
+        """``lexicon``: word → pronunciations, or its :meth:`state_dict` text (read on first use: a model decoded by
+        the lexicon search, whose spellings are cached, never needs it; 100k words take 0.6 s)."""
         from .pronounce import PHONES
 
         self.tokens = [BLANK, SPACE] + list(PHONES)
         self.index = {t: i for i, t in enumerate(self.tokens)}
         self.blank, self.space = 0, 1
-        self.lexicon = {w: [tuple(p) for p in prons] for w, prons in lexicon.items() if prons}
+        self._text = lexicon if isinstance(lexicon, str) else None
+        self._lexicon = None if isinstance(lexicon, str) else _clean_lexicon(lexicon)
         self._reverse: dict[tuple[int, ...], str] | None = None  # built on first use (:attr:`_words`)
         self._keys: list[str] | None = None  # each pronunciation as a string of one character per phone
         self._guessed: dict[str, list[tuple[str, ...]]] = {}
+
+    @property
+    def lexicon(self) -> dict[str, list[tuple[str, ...]]]:
+        """Word → its pronunciations (tuples of phones), in the lexicon's order."""
+        if self._lexicon is None:  # parsed whole, then published (threads may ask at once)
+            lexicon = {}
+            for line in self._text.split("\n"):
+                word, *prons = line.split("\t")
+                if prons:
+                    lexicon[word] = [tuple(p.split()) for p in prons]
+            self._lexicon = lexicon
+        return self._lexicon
 
     @property
     def _words(self) -> dict[tuple[int, ...], str]:
@@ -293,8 +308,9 @@ class PhoneTokenizer:
 
     def state_dict(self) -> dict:
         """The lexicon as one string (``word<TAB>P H O N E S<TAB>VARIANT 2…`` per line): compact in a checkpoint."""
-        lines = ("\t".join([w, *(" ".join(p) for p in prons)]) for w, prons in self.lexicon.items())
-        return {"type": "phone", "tokens": self.tokens, "lexicon": "\n".join(lines)}
+        if self._text is None:
+            self._text = "\n".join("\t".join([w, *(" ".join(p) for p in prons)]) for w, prons in self.lexicon.items())
+        return {"type": "phone", "tokens": self.tokens, "lexicon": self._text}
 
     @classmethod
     def from_state_dict(cls, state: dict) -> PhoneTokenizer:
@@ -306,14 +322,15 @@ class PhoneTokenizer:
 
             xz = state["lexicon_xz"]
             text = lzma.decompress(xz if isinstance(xz, bytes) else xz.numpy().tobytes()).decode("utf-8")
-        lexicon = {}
-        for line in text.split("\n"):
-            word, *prons = line.split("\t")
-            lexicon[word] = [tuple(p.split()) for p in prons]
-        tok = cls(lexicon)
+        tok = cls(text)
         if tok.tokens != list(state["tokens"]):
             raise ValueError("the checkpoint's phone set differs from this version's")
         return tok
+
+
+def _clean_lexicon(lexicon: dict[str, list[tuple[str, ...]]]) -> dict[str, list[tuple[str, ...]]]:
+    """Words with at least one pronunciation, each a tuple of phones."""
+    return {w: [tuple(p) for p in prons] for w, prons in lexicon.items() if prons}
 
 
 UNITS = ("char", "phone")
