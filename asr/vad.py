@@ -134,12 +134,13 @@ def _segment_window(
                 cut = pieces[0][1]
         else:
             cut = n - gap
-    segs = []
+    segs: list[Segment] = []
+    last = 0  # frame where the previous segment ended: pads never make segments overlap
     for a, b in pieces:
         if b - a < opts.min_speech * 100:
             continue
-        a0 = max(0, a - pad) if a in starts else a
-        b0 = min(cut, b + pad) if b in ends else b
+        a0 = max(last, a - pad) if a in starts else a
+        b0 = last = min(cut, b + pad) if b in ends else b
         segs.append(
             Segment(
                 (offset + a0 * FRAME) / SAMPLE_RATE, (offset + b0 * FRAME) / SAMPLE_RATE, buf[a0 * FRAME : b0 * FRAME]

@@ -19,6 +19,7 @@ the same run is printed beside it. The offline reference is ``Recognizer.transcr
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 
 import numpy as np
@@ -29,7 +30,7 @@ from asr.bundled import DEFAULT_MODEL
 from asr.data import read_manifest
 from asr.decode import DecodeOptions
 from asr.metrics import wer
-from asr.options import StreamOptions, VadOptions
+from asr.options import StreamOptions
 from asr.transcribe import load_model
 from asr.vad import Endpointer
 
@@ -140,7 +141,9 @@ def main() -> None:
     )
     for name, model_path, chunk, right in setups:
         r = rec if model_path == args.model else load_model(model_path, opts=rec.opts, int8=args.int8)
-        opts = StreamOptions(chunk=chunk, right_context=right, vad=VadOptions(min_gap=args.endpoint))
+        opts = StreamOptions(
+            chunk=chunk, right_context=right, vad=dataclasses.replace(StreamOptions().vad, min_gap=args.endpoint)
+        )
         hyps, greedy, compute, latencies, intervals = [], [], 0.0, [], []
         for a in audios:
             played = np.concatenate([silence_before, a, silence_after])

@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Callable
 
 from .. import bundled
-from ..options import DEFAULT_BOOST, MAX_BOOST, MAX_WORD_BONUS, DecodeOptions, StreamOptions, VadOptions
+from ..options import DEFAULT_BOOST, MAX_BOOST, MAX_WORD_BONUS, DecodeOptions, StreamOptions
 
 AddCommand = Callable[[str, str, str], argparse.ArgumentParser]  # add(name, help, example) → a subparser
 
@@ -112,7 +112,11 @@ def stream_args(p: argparse.ArgumentParser) -> None:
 def stream_setup(args: argparse.Namespace):
     from ..transcribe import load_model
 
-    opts = StreamOptions(chunk=args.chunk, right_context=args.right_context, vad=VadOptions(min_gap=args.endpoint))
+    opts = StreamOptions(
+        chunk=args.chunk,
+        right_context=args.right_context,
+        vad=dataclasses.replace(StreamOptions().vad, min_gap=args.endpoint),
+    )
     rec = load_model(args.model, args.device, threads=args.threads, streaming=True, int8=args.int8)
     rec.stream(opts)  # fails now, not per session, if the model cannot stream
     return rec, opts
