@@ -96,6 +96,7 @@ def main() -> None:
     p.add_argument("--uni-model", default="", help="a unidirectional model to compare (e.g. the former stream.pt)")
     p.add_argument("--int8", action="store_true", help="int8-quantised models (load_model(int8=True))")
     p.add_argument("--endpoint", type=float, default=StreamOptions().vad.min_gap)
+    p.add_argument("--pad", type=float, default=StreamOptions().vad.pad, help="audio kept before speech (s)")
     p.add_argument(
         "--lc", default="0.16:0.16,0.16:0.32,0.16:0.64,0.32:0.32", help="LC-BLSTM set-ups: chunk:right_context,..."
     )
@@ -142,7 +143,9 @@ def main() -> None:
     for name, model_path, chunk, right in setups:
         r = rec if model_path == args.model else load_model(model_path, opts=rec.opts, int8=args.int8)
         opts = StreamOptions(
-            chunk=chunk, right_context=right, vad=dataclasses.replace(StreamOptions().vad, min_gap=args.endpoint)
+            chunk=chunk,
+            right_context=right,
+            vad=dataclasses.replace(StreamOptions().vad, min_gap=args.endpoint, pad=args.pad),
         )
         hyps, greedy, compute, latencies, intervals = [], [], 0.0, [], []
         for a in audios:
