@@ -4,9 +4,9 @@ What the audio conditioning (:class:`asr.audio.HighPass`) needs, without importi
 every command's start-up). Sections are rows ``[b0, b1, b2, 1, a1, a2]`` as in SciPy; the results equal
 ``scipy.signal.butter(..., output="sos")``, ``iirnotch`` and ``sosfilt`` to rounding (tests/test_iir.py).
 
-A section's recursion runs block by block: over ``L`` samples it is a matrix product (the first ``L`` samples of the
-impulse response as a Toeplitz matrix, plus what the state at the block's start contributes), and only the two
-state values are carried from one block to the next, so the per-sample loop is NumPy's, not Python's.
+The cascade runs as one state-space system, block by block: over ``L`` samples its output is a matrix product (the
+first ``L`` samples of the impulse response as a Toeplitz matrix, plus what the state at the block's start
+contributes), and the states at the blocks' starts come from a prefix scan, so no loop runs per sample in Python.
 """
 
 from __future__ import annotations
