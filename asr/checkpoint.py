@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -117,8 +118,21 @@ def load_checkpoint_model(path: str | Path, device: str | torch.device = "cpu") 
     return model.to(device).eval(), tokenizer, cfg
 
 
+def _same_shape_weights(path: str | Path, state: dict[str, torch.Tensor], src: str | Path) -> dict[str, torch.Tensor]:
+    """The weights of checkpoint ``path``, which must be a model of the same shape as ``state``."""
+    other = read_checkpoint(path)["model"]
+    if other.keys() != state.keys() or any(other[k].shape != v.shape for k, v in state.items()):
+        raise CheckpointError(f"{path}: not the same model shape as {src}")
+    return other
+
+
 def export_model(
-    src: str | Path, dst: str | Path, weights: str = "float32", blend: tuple[str, float] | None = None, **info
+    src: str | Path,
+    dst: str | Path,
+    weights: str = "float32",
+    blend: tuple[str, float] | None = None,
+    average: Sequence[str | Path] = (),
+    **info,
 ) -> dict:
     """Write the inference part of checkpoint ``src`` (a training ``best.pt`` or ``last.pt``) to ``dst``.
 
@@ -126,7 +140,9 @@ def export_model(
     ``"int8"`` stores each of those (R, C) matrices as int8 with one float32 scale per row under ``"scales"`` (R, 1),
     a quarter of the file. Loading turns them back into float32; the front end, CMVN and biases stay float32.
     ``blend=(other, a)`` writes ``a`` × these weights + (1 - ``a``) × those of checkpoint ``other``, a model of the
-    same shape (e.g. a fine-tuned model pulled back towards the model it started from). ``info`` (e.g. the recipe
+    same shape (e.g. a fine-tuned model pulled back towards the model it started from). ``average=[a, b, …]`` writes
+    the mean of these weights and those of checkpoints ``a, b, …`` (earlier snapshots of the same run: the mean of
+    the last few is usually better than the last alone). ``info`` (e.g. the recipe
     that trained it) is stored under ``"info"`` with the step and validation scores. Returns that info.
     """
     if weights not in ("float32", "float16", "int8"):
@@ -139,16 +155,26 @@ def export_model(
     }  # an exported checkpoint keeps its info
     meta = dict(meta) | info
     state, scales = dict(ckpt["model"]), {}
+    if blend is not None and average:
+        raise UsageError("blend and average cannot be combined")
     if blend is not None:
         other_path, a = blend
         if not 0.0 <= a <= 1.0:
             raise UsageError(f"blend weight must be in [0, 1], got {a}")
-        other = read_checkpoint(other_path)["model"]
-        if other.keys() != state.keys() or any(other[k].shape != v.shape for k, v in state.items()):
-            raise CheckpointError(f"{other_path}: not the same model shape as {src}")
+        other = _same_shape_weights(other_path, state, src)
         state = {k: a * v + (1 - a) * other[k] if v.is_floating_point() else v for k, v in state.items()}
         meta["blend"] = f"{a:g} x {Path(src).name} + {1 - a:g} x {Path(other_path).name}"
-        for k in ("valid_wer", "valid_cer"):  # they were measured on the unblended model
+    if average:
+        total = {k: v.double() for k, v in state.items() if v.is_floating_point()}
+        for path in average:
+            other = _same_shape_weights(path, state, src)
+            for k in total:
+                total[k] += other[k].double()
+        n = 1 + len(average)
+        state = {k: (total[k] / n).to(v.dtype) if k in total else v for k, v in state.items()}
+        meta["average"] = " + ".join(Path(p).name for p in [src, *average]) + f", / {n}"
+    if blend is not None or average:
+        for k in ("valid_wer", "valid_cer"):  # they were measured on the model alone
             meta.pop(k, None)
     for k in _stored_matrices(state) if weights != "float32" else []:
         if weights == "float16":

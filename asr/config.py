@@ -91,6 +91,7 @@ class TrainConfig:
     amp: str = "auto"  # "auto" (bf16 where the GPU or CPU supports it, else float32), "bf16" or "off"
     valid_every: int = 500  # steps between validations (also at the end of each epoch)
     save_every: int = 100  # steps between writes of last.pt
+    keep_every: int = 0  # steps between weight snapshots kept in snapshots/ for asr export --average (0 = none)
     log_every: int = 10  # steps between log lines
     valid_max_utts: int = 500  # validate on at most this many utterances (of each validation manifest)
     valid_default_decoding: bool = False  # also decode validation as the bundled model does (beam + bundled LM)

@@ -370,6 +370,16 @@ def save_last(run: Run) -> None:
     save_atomic(state, run.exp_dir / "last.pt")
 
 
+def keep_snapshot(run: Run) -> None:
+    """The weights alone (no optimiser state) to ``snapshots/stepNNNNNN.pt``, for ``asr export --average`` (rank 0)."""
+    if not run.main_rank:
+        return
+    state = model_state(run.model, run.cfg, run.data.tokenizer)
+    state.update(step=run.progress.step, audio_s=run.progress.audio_s)
+    (run.exp_dir / "snapshots").mkdir(exist_ok=True)
+    save_atomic(state, run.exp_dir / "snapshots" / f"step{run.progress.step:06d}.pt")
+
+
 def sync(run: Run) -> None:
     """Other DDP ranks wait here while rank 0 validates or saves."""
     if run.world > 1:
@@ -519,6 +529,8 @@ def train(
             if p.step % tc.save_every == 0 or p.step == total_steps:
                 save_last(run)
                 sync(run)
+            if tc.keep_every and p.step % tc.keep_every == 0:
+                keep_snapshot(run)
             if p.step >= total_steps:
                 break
         else:  # the epoch ran to its end

@@ -95,3 +95,32 @@ def test_blend_interpolates_weights(tmp_path):
     for k, (v, _) in b.items():
         assert torch.allclose(mixed[k], 0.25 * v + 0.75), k
     assert "blend" in meta and "valid_wer" not in meta
+
+
+def test_average_is_the_mean_of_the_snapshots(tmp_path):
+    import pytest
+    import torch
+
+    from asr.checkpoint import export_model, read_checkpoint
+    from asr.cli import main
+    from asr.errors import CheckpointError
+
+    a = read_checkpoint(DEFAULT)
+    for name, fill in (("ones", 1.0), ("twos", 2.0)):
+        weights = {k: (torch.full_like(v, fill) if v.is_floating_point() else v) for k, v in a["model"].items()}
+        torch.save(dict(a, model=weights), tmp_path / f"{name}.pt")
+    out = tmp_path / "avg.pt"
+    with pytest.raises(SystemExit) as done:
+        main(["export", "--model", str(DEFAULT), "--average", str(tmp_path / "ones.pt"),
+              str(tmp_path / "twos.pt"), "--out", str(out)])  # fmt: skip
+    assert done.value.code == 0
+    mean = read_checkpoint(out)
+    for k, v in a["model"].items():
+        if v.is_floating_point():
+            assert torch.allclose(mean["model"][k], (v + 3) / 3, atol=1e-6), k
+    assert "average" in mean["info"] and "valid_wer" not in mean["info"]
+    smaller = dict(a, model={k: v[:1] if v.ndim else v for k, v in a["model"].items()})
+    torch.save(smaller, tmp_path / "small.pt")
+    with pytest.raises(CheckpointError, match="same model shape"):
+        export_model(DEFAULT, tmp_path / "x.pt", average=[tmp_path / "small.pt"])
+    assert not (tmp_path / "x.pt").exists()

@@ -13,6 +13,7 @@ import asr
 from asr.audio import AudioError, as_model_input, load_audio
 from asr.bundled import DEFAULT_MODEL
 from asr.metrics import cer
+from asr.options import VadOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIP = ROOT / "examples" / "kathleen_arctic_a0249_1592711374.flac"  # real read speech (CC0), never trained on
@@ -47,8 +48,12 @@ def test_array_layouts():
 @needs_model
 def test_layouts_quiet_and_hum_transcribe_like_the_clean_clip(greedy, speech):
     ref = "all eyes however were staring at him in certitude of expectancy"
-    clean = cer([ref], [greedy.transcribe(speech, sample_rate=16000).text])
-    assert clean < 50
+    cut, whole = (cer([ref], [greedy.transcribe(speech, sample_rate=16000, vad=v).text]) for v in (VadOptions(), None))
+    assert cut < 50 and whole < 50
+    # A quiet copy is cut at pauses a few tens of ms differently (the segmenter's absolute floor, -80 dBFS, hides its
+    # faintest tails), and the greedy output of this clip moves by up to 18 CER points with such shifts (20.6 cut,
+    # 38.1 whole with version 13): the variants are held to the clean clip's worse cutting.
+    clean = max(cut, whole)
     t = np.arange(len(speech)) / 16000
     variants = {
         "channel-first torch": torch.from_numpy(speech)[None],
@@ -94,5 +99,5 @@ def test_default_decoding_of_real_speech_does_not_drop_words(tmp_path):
     assert w.rate <= MAX_DEMO_WER, result.summary()
 
 
-MAX_DELETED_WORDS = 4  # of the 43 words of examples/ (the shipped model deletes none, greedy decoding 1)
-MAX_DEMO_WER = 80.0  # the shipped model: 69.8% (greedy 79.1%)
+MAX_DELETED_WORDS = 4  # of the 43 words of examples/ (the shipped model and greedy decoding delete none)
+MAX_DEMO_WER = 70.0  # the shipped model: 58.1% (greedy 72.1%)

@@ -203,8 +203,10 @@ def test_phone_model_from_a_character_model_and_fine_tuning_walkthrough(tiny_mod
     corpus; greedy and lexicon + LM decoding give words, with word times; the TorchScript export says its units."""
     m = tiny_corpus / "train.jsonl"
     exp = tmp_path / "phones"
-    train_tiny(m, exp, f"train.init_from={tiny_model}", "model.units=phone", "train.epochs=60")
+    train_tiny(m, exp, f"train.init_from={tiny_model}", "model.units=phone", "train.epochs=60", "train.keep_every=10")
     assert "output layer: 2 of 41 tokens" in (exp / "log.txt").read_text()
+    snapshots = sorted((exp / "snapshots").glob("step*.pt"))
+    assert len(snapshots) >= 3 and "optimizer" not in torch.load(snapshots[-1], weights_only=True)
     ckpt = torch.load(exp / "best.pt", weights_only=True)
     assert ckpt["tokenizer"]["type"] == "phone" and "lexicon_xz" in ckpt["tokenizer"]  # stored compressed
     assert tokenizer_from_state(ckpt["tokenizer"]).lexicon["sat"][0] == ("S", "AE", "T")
@@ -213,6 +215,11 @@ def test_phone_model_from_a_character_model_and_fine_tuning_walkthrough(tiny_mod
         run_asr("evaluate", "--model", tmp_path / "mine.pt", "--manifest", m, "--out", tmp_path / "g").stdout
     )
     assert w < 20.0
+    run_asr("export", "--model", snapshots[-1], "--average", *snapshots[-3:-1], "--out", tmp_path / "mean.pt")
+    w, _ = last_line_scores(
+        run_asr("evaluate", "--model", tmp_path / "mean.pt", "--manifest", m, "--out", tmp_path / "a").stdout
+    )
+    assert w < 20.0  # the mean of the last snapshots has learnt it too
     run_asr("lm", "--text", tiny_corpus / "sentences.txt", "--out-dir", tmp_path / "lm")
     lm = ["--lm", tmp_path / "lm/lm.arpa", "--lexicon", tmp_path / "lm/lexicon.txt"]
     w_lm, _ = last_line_scores(

@@ -56,6 +56,13 @@ def add_commands(add: AddCommand) -> None:
         help="write A x the model + (1 - A) x CKPT's weights (same shape), e.g. to pull a fine-tuned "
         "model back towards its start",
     )
+    ex.add_argument(
+        "--average",
+        nargs="+",
+        metavar="CKPT",
+        default=[],
+        help="write the mean of the model's weights and these checkpoints' (earlier snapshots of the same run)",
+    )
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -94,7 +101,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             blend = (args.blend[0], float(args.blend[1]))
         except ValueError:
             raise UsageError(f"--blend: A must be a number, got {args.blend[1]!r}") from None
-    meta = export_model(args.model, args.out, weights=weights, blend=blend, **info)
+    meta = export_model(args.model, args.out, weights=weights, blend=blend, average=args.average, **info)
     print(f"wrote {args.out} ({Path(args.out).stat().st_size / 1e6:.1f} MB): {meta}")
     return 0
 
