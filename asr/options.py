@@ -74,7 +74,7 @@ class VadOptions:
     min_speech: float = 0.1  # shorter regions are dropped (s)
     floor_margin_db: float = 12.0  # speech is this far above the noise floor (10th percentile)
     peak_range_db: float = 45.0  # ... and within this range of the loudest frame
-    abs_floor_db: float = -80.0  # ... and above this absolute level (dBFS): digital silence and dither are not speech
+    abs_floor_db: float = -80.0  # audio whose loudest frame is below this (dBFS) is silence: digital silence, dither
     window: float = 60.0  # seconds buffered at most
 
 

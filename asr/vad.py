@@ -1,7 +1,8 @@
 """Energy-based speech segmentation for long recordings, over a stream of audio blocks with bounded memory.
 
-Frames of 10 ms are speech when their energy is well above the window's noise floor (and above an absolute floor,
-so digital silence yields nothing). Speech regions separated by less than ``min_gap`` are merged, padded by ``pad``,
+Frames of 10 ms are speech when their energy is well above the noise floor and within a range of the loudest frame so
+far: both levels move with the recording's gain, so a quiet copy is cut where the loud one is. A recording whose loudest
+frame stays below an absolute level (digital silence, dither, stray bits) yields nothing. Speech regions separated by less than ``min_gap`` are merged, padded by ``pad``,
 and split at the quietest frame when longer than ``max_segment``. At most ``window`` seconds are buffered.
 """
 
@@ -29,15 +30,18 @@ class Segment:
 
 
 def speech_threshold(floor: float, peak: float, opts: VadOptions) -> float:
-    """Energy (dB) above which a frame is speech, given the noise floor and the loudest frame so far."""
-    return max(floor + opts.floor_margin_db, peak - opts.peak_range_db, opts.abs_floor_db)
+    """Energy (dB) above which a frame is speech, given the noise floor and the loudest frame so far (infinite while
+    that frame is below the absolute floor)."""
+    if peak <= opts.abs_floor_db:
+        return float("inf")
+    return max(floor + opts.floor_margin_db, peak - opts.peak_range_db)
 
 
 class Endpointer:
     """Online energy VAD over 10 ms frames: the rule of :mod:`asr.vad` with levels tracked as the audio arrives.
 
-    A frame is speech when its energy is above ``max(floor + margin, peak - range, absolute floor)``; the peak is the
-    loudest frame so far, the floor the quietest, rising by at most 1 dB/s.
+    A frame is speech when its energy is above ``max(floor + margin, peak - range)`` and the peak is above the absolute
+    floor; the peak is the loudest frame so far, the floor the quietest, rising by at most 1 dB/s.
     """
 
     def __init__(self, vad: VadOptions = VadOptions()) -> None:

@@ -63,3 +63,15 @@ def test_pads_never_overlap():
     segs = list(segment_stream(blocks(x), VadOptions(min_gap=0.3, pad=0.5)))
     assert len(segs) == 2 and segs[0].end <= segs[1].start
     assert sum(len(s.audio) for s in segs) <= len(x)
+
+
+def test_a_quiet_copy_is_cut_where_the_loud_one_is():
+    """The thresholds follow the recording's level: the same speech 40 dB quieter gives the same segments (its
+    faintest tails are not hidden under an absolute floor); stray bits in digital silence are still not speech."""
+    x = np.concatenate([quiet(1), tone(1), quiet(0.9), tone(0.7) * np.logspace(0, -3.5, int(0.7 * SR)), quiet(1.5)])
+    x = x.astype(np.float32)
+    cuts = [[(round(s.start, 2), round(s.end, 2)) for s in segment_stream([x * g])] for g in (1.0, 1e-2)]
+    assert cuts[0] == cuts[1] and len(cuts[0]) == 2
+    bits = np.zeros(10 * SR, np.float32)
+    bits[:: SR // 50] = 1 / 32768  # one least significant bit of 16-bit audio, 50 times a second
+    assert list(segment_stream([bits])) == []
