@@ -13,6 +13,7 @@ are what the flashlight beam search (``asr.decode``) loads.
 from __future__ import annotations
 
 import array
+import itertools
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -345,19 +346,54 @@ def lexicon_from_arpa(arpa: str | Path, out: str | Path) -> int:
     return len(lines)
 
 
-def build_vocab(sentences: Iterable[list[str]], max_vocab: int = 0) -> tuple[list[str], int]:
-    """<s>, </s>, <unk>, then the words by falling count (all, or the ``max_vocab`` most frequent).
-
-    Returns (vocab, number of running words)."""
+def count_words(sentences: Iterable[list[str]]) -> tuple[Counter, int]:
+    """Each word's count, and the number of running words."""
     counts: Counter = Counter()
     total = 0
     for words in sentences:
         counts.update(words)
         total += len(words)
+    return counts, total
+
+
+def rank_words(counts: Counter) -> list[str]:
+    """The words by falling count (ties alphabetically), without <s>, </s> and <unk>."""
+    return [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if w not in (BOS, EOS, UNK)]
+
+
+def build_vocab(sentences: Iterable[list[str]], max_vocab: int = 0) -> tuple[list[str], int]:
+    """<s>, </s>, <unk>, then the words by falling count (all, or the ``max_vocab`` most frequent).
+
+    Returns (vocab, number of running words)."""
+    counts, total = count_words(sentences)
     if not counts:
         raise LmError("no text")
-    ranked = [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if w not in (BOS, EOS, UNK)]
+    ranked = rank_words(counts)
     return [BOS, EOS, UNK] + (ranked[:max_vocab] if max_vocab else ranked), total
+
+
+DIGITS = "zero one two three four five six seven eight nine".split()
+SPELT_FROM = 30_000  # spelt words are drawn from this many of the text's most frequent words
+
+
+def spoken_forms(words: list[str], digit_strings: int, spellings: int, seed: int = 0) -> list[list[str]]:
+    """Sentences that book text lacks but users dictate: ``digit_strings`` strings of 3–12 digits read one by one
+    (phone numbers, codes; "oh" for a tenth of the zeros) and ``spellings`` of one or two of ``words`` spelt letter
+    by letter (names), shuffled. Deterministic for a ``seed``."""
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    for _ in range(digit_strings):
+        digits = [rng.randrange(10) for _ in range(rng.randint(3, 12))]
+        out.append(["oh" if d == 0 and rng.random() < 0.1 else DIGITS[d] for d in digits])
+    pool = [w for w in words[:SPELT_FROM] if w.isalpha()]
+    if spellings and not pool:
+        raise LmError("no words to spell")
+    for _ in range(spellings):
+        out.append([letter for _ in range(rng.choice((1, 1, 2))) for letter in rng.choice(pool)])
+    rng.shuffle(out)
+    return out
 
 
 def build_kn_lm(sentences: list[list[str]], order: int = 3, min_count: int = 1) -> NgramLM:
@@ -375,11 +411,14 @@ def build_lm(
     max_vocab: int = 0,
     log=None,
     exclude: Iterable[str | Path] = (),
+    digit_strings: int = 0,
+    spellings: int = 0,
 ) -> tuple[Path, Path]:
     """Build ``out_dir/lm.arpa`` and ``out_dir/lexicon.txt`` (the LM's vocabulary) from text files.
 
     ``min_count`` prunes n-grams of order >= 2 seen fewer times; ``max_vocab`` keeps the most frequent words (the
-    rest are <unk>). Sentences that occur in the ``exclude`` files (text or manifests) are left out. ``log`` (e.g.
+    rest are <unk>). Sentences that occur in the ``exclude`` files (text or manifests) are left out. The text is
+    followed by ``digit_strings`` and ``spellings`` generated sentences (:func:`spoken_forms`). ``log`` (e.g.
     ``print``) receives one progress line per pass. Returns the two paths.
     """
     import time
@@ -391,9 +430,19 @@ def build_lm(
     skip = sentence_set(exclude)
     if skip:
         log(f"leaving out the {len(skip)} sentences of {len(exclude)} excluded files")
-    vocab, total = build_vocab(iter_sentences(paths, exclude_held_out, skip), max_vocab)
+    word_counts, total = count_words(iter_sentences(paths, exclude_held_out, skip))
+    if not word_counts:
+        raise LmError("no text")
+    ranked = rank_words(word_counts)
+    vocab = [BOS, EOS, UNK] + (ranked[:max_vocab] if max_vocab else ranked)
+    extra = [w for w in spoken_forms(ranked, digit_strings, spellings) if " ".join(w) not in skip]
+    if extra:  # their words join the vocabulary (at its end) but do not reorder it: the lexicon is the text's
+        more, n = count_words(extra)
+        vocab += sorted(set(more) - set(vocab))
+        total += n
+        log(f"added {digit_strings} digit strings and {spellings} spelt words ({n} words)")
     log(f"vocabulary: {len(vocab) - 3} words of {total} running words ({time.time() - t0:.0f} s)")
-    counts = count_ngrams(iter_sentences(paths, exclude_held_out, skip), vocab, order)
+    counts = count_ngrams(itertools.chain(iter_sentences(paths, exclude_held_out, skip), extra), vocab, order)
     log(
         "n-grams counted: "
         + ", ".join(f"{len(k)} {n + 1}-grams" for n, k in enumerate(counts.keys))

@@ -143,6 +143,11 @@ def test_lm_command(tmp_path):
     arpa = (tmp_path / "lm/lm.arpa").read_text()
     assert arpa.startswith("\\data\\") and "ngram 2=" in arpa and arpa.rstrip().endswith("\\end\\")
     assert "hello\th e l l o |" in (tmp_path / "lm/lexicon.txt").read_text()
+    run_asr("lm", "--text", t, "--out-dir", tmp_path / "lm2", "--digit-strings", "5", "--spellings", "5")
+    lexicons = [(tmp_path / d / "lexicon.txt").read_text().splitlines() for d in ("lm", "lm2")]
+    assert lexicons[1][:3] == lexicons[0] and "h\th |" in lexicons[1]  # the text's words first, then letters, digits
+    bad = run_asr("lm", "--text", t, "--out-dir", tmp_path / "lm3", "--digit-strings", "-1", check=False)
+    one_line_error(bad, "--digit-strings")
 
 
 def test_readme_python_snippet_runs_as_written():

@@ -94,3 +94,38 @@ def test_build_lm_leaves_out_the_sentences_of_evaluation_sets(tmp_path):
     assert "two" not in lexicon.read_text().split()
     _, lexicon = build_lm([tmp_path / "digits.jsonl"], tmp_path / "lm3", order=2, exclude_held_out=True)
     assert lexicon.read_text().split()[0] == "two"
+
+
+def _arpa_lm(path):
+    """(probs, bows) per order, as :meth:`NgramLM.to_dicts` gives them, read back from an ARPA file."""
+    probs, bows, order = [], [], 0
+    for line in path.read_text().splitlines():
+        if line.endswith("-grams:"):
+            order = int(line[1])
+            probs.append({}), bows.append({})
+        elif order and line and not line.startswith("\\"):
+            p, gram, *bow = line.split("\t")
+            probs[order - 1][tuple(gram.split())] = float(p)
+            if bow:
+                bows[order - 1][tuple(gram.split())] = float(bow[0])
+    return probs, bows
+
+
+def test_digit_strings_and_spellings_teach_what_books_lack(tmp_path):
+    """--digit-strings / --spellings: after digits, "four" beats "for" (the same phones), and a spelt word becomes
+    likely; the lexicon keeps the text's order, and the generated sentences are the same on every run."""
+    books = ["i waited for two days", "she came for the cat", "it is for you", "four men sat on the mat"] * 5
+    books += ["the dog ate", "one day", "three cats", "five six seven eight nine zero"]
+    (tmp_path / "books.txt").write_text("\n".join(books) + "\n")
+    plain_arpa, plain_lex = build_lm([tmp_path / "books.txt"], tmp_path / "plain", order=3)
+    arpa, lex = build_lm([tmp_path / "books.txt"], tmp_path / "lm", order=3, digit_strings=300, spellings=300)
+    plain, lm = _arpa_lm(plain_arpa), _arpa_lm(arpa)
+    number, misheard = "nine one four three two".split(), "nine one for three two".split()
+    assert sentence_logprob(number, *plain) < sentence_logprob(misheard, *plain)
+    assert sentence_logprob(number, *lm) > sentence_logprob(misheard, *lm) + 1
+    assert sentence_logprob(list("dog"), *lm) > sentence_logprob(list("dog"), *plain) + 3
+    words = lex.read_text().split("\n")
+    assert words[: len(plain_lex.read_text().split("\n")) - 1] == plain_lex.read_text().split("\n")[:-1]
+    assert {"oh", "g"} <= {line.split("\t")[0] for line in words if line}  # generated words join at the end
+    again, _ = build_lm([tmp_path / "books.txt"], tmp_path / "again", order=3, digit_strings=300, spellings=300)
+    assert again.read_bytes() == arpa.read_bytes()

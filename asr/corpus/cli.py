@@ -58,6 +58,20 @@ def add_commands(add: Callable[[str, str, str], argparse.ArgumentParser]) -> Non
         metavar="FILE",
         help="leave out every sentence that occurs in these text files or manifests (your dev and test sets)",
     )
+    lm.add_argument(
+        "--digit-strings",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add N random strings of 3-12 digits read one by one (phone numbers; book text has few)",
+    )
+    lm.add_argument(
+        "--spellings",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add N of the text's frequent words (one or two) spelt letter by letter (spelled names)",
+    )
 
     dl = add_(
         "download", "Download and extract LibriSpeech parts (and LM resources) from openslr; md5-checked, resumable."
@@ -127,6 +141,8 @@ def cmd_lm(args: argparse.Namespace) -> int:
         return 0
     if not args.text:
         raise UsageError("--text is required (or --lexicon-from-arpa)")
+    if args.digit_strings < 0 or args.spellings < 0:
+        raise UsageError("--digit-strings and --spellings take a count (0 or more)")
     arpa, lexicon = build_lm(
         args.text,
         args.out_dir,
@@ -136,6 +152,8 @@ def cmd_lm(args: argparse.Namespace) -> int:
         args.max_vocab,
         log=lambda msg: print(f"asr lm: {msg}", file=sys.stderr, flush=True),
         exclude=args.exclude,
+        digit_strings=args.digit_strings,
+        spellings=args.spellings,
     )
     print(f"wrote {arpa} and {lexicon}")
     return 0

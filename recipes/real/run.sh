@@ -53,14 +53,14 @@ if run_stage 2 "manifests of the synthetic sets and FSDD"; then
   stage_done 2
 fi
 
-if run_stage 3 "word 3-gram LM and lexicon: sentences, book text, training transcripts x3 (evaluation sentences excluded)"; then
+if run_stage 3 "word 3-gram LM and lexicon: sentences, book text, training transcripts x3, digit strings and spelt words (evaluation sentences excluded)"; then
   transcripts=$data/real/train.jsonl                 # in-domain text: phone numbers, spelled names, isolated digits
   [ -z "$fsdd" ] || transcripts="$transcripts $data/fsdd/train.jsonl"
   held_out="$data/real/dev*.jsonl $data/real/test*.jsonl"
   [ -z "$fsdd" ] || held_out="$held_out $data/fsdd/test.jsonl"
   # shellcheck disable=SC2086  # word splitting of the file lists is meant
   $ASR lm --text "$text" $books $transcripts $transcripts $transcripts --exclude $held_out --exclude-held-out \
-    --order 3 --min-count $lm_min_count --max-vocab 100000 --out-dir $data/lm
+    --order 3 --min-count $lm_min_count --max-vocab 100000 --digit-strings 20000 --spellings 20000 --out-dir $data/lm
   # The bundled form: a KenLM trie with 8-bit quantised probabilities and back-offs (smaller, loads at once).
   bash tools/build_kenlm.sh $data/lm/bin
   $data/lm/bin/build_binary -q 8 -b 8 trie $data/lm/lm.arpa $data/lm/lm.bin
