@@ -52,8 +52,8 @@ def test_layouts_quiet_and_hum_transcribe_like_the_clean_clip(greedy, speech):
     assert cut < 50 and whole < 50
     # The segmenter's thresholds follow the level, so a -49 dBFS copy is cut like the clean one; at -60 dBFS the
     # faintest sounds reach the front end's power floor and the cut moves by 10 ms, and the greedy output of this
-    # clip moves by up to 18 CER points with such changes (20.6 cut, 38.1 whole, 34.9 at -60 dBFS with version 13):
-    # the variants are held to the clean clip's worse cutting.
+    # clip moves by up to 18 CER points with such changes (version 13: 20.6 cut, 38.1 whole; version 14: 23.8 cut,
+    # 27.0 whole, 34.9 at -60 dBFS): the variants are held to the clean clip's worse cutting.
     clean = max(cut, whole)
     t = np.arange(len(speech)) / 16000
     variants = {
@@ -101,4 +101,4 @@ def test_default_decoding_of_real_speech_does_not_drop_words(tmp_path):
 
 
 MAX_DELETED_WORDS = 4  # of the 43 words of examples/ (the shipped model and greedy decoding delete none)
-MAX_DEMO_WER = 70.0  # the shipped model: 58.1% (greedy 72.1%)
+MAX_DEMO_WER = 70.0  # the shipped model: 53.5% (greedy 79.1%)

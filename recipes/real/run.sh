@@ -25,7 +25,7 @@ workers=2
 lm_min_count=2               # n-grams (n >= 2) seen fewer times are pruned from the LM
 lm_weight=1.5                # decoding with the LM (tuned on the real dev set, docs/model_card.md)
 word_score=-0.5
-beam_size=128
+beam_size=512
 train_args=""                # extra section.key=value overrides for asr train
 source recipes/stages.sh
 [ -n "$real" ] && [ -n "$text" ] || { echo "$0: --real and --text are required" >&2; exit 2; }
