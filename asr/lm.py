@@ -366,10 +366,15 @@ def build_vocab(sentences: Iterable[list[str]], max_vocab: int = 0) -> tuple[lis
 
     Returns (vocab, number of running words)."""
     counts, total = count_words(sentences)
+    return vocab_of(counts, max_vocab), total
+
+
+def vocab_of(counts: Counter, max_vocab: int = 0) -> list[str]:
+    """<s>, </s>, <unk>, then the counted words by falling count (all, or the ``max_vocab`` most frequent)."""
     if not counts:
         raise LmError("no text")
     ranked = rank_words(counts)
-    return [BOS, EOS, UNK] + (ranked[:max_vocab] if max_vocab else ranked), total
+    return [BOS, EOS, UNK] + (ranked[:max_vocab] if max_vocab else ranked)
 
 
 DIGITS = "zero one two three four five six seven eight nine".split()
@@ -431,11 +436,8 @@ def build_lm(
     if skip:
         log(f"leaving out the {len(skip)} sentences of {len(exclude)} excluded files")
     word_counts, total = count_words(iter_sentences(paths, exclude_held_out, skip))
-    if not word_counts:
-        raise LmError("no text")
-    ranked = rank_words(word_counts)
-    vocab = [BOS, EOS, UNK] + (ranked[:max_vocab] if max_vocab else ranked)
-    extra = [w for w in spoken_forms(ranked, digit_strings, spellings) if " ".join(w) not in skip]
+    vocab = vocab_of(word_counts, max_vocab)
+    extra = [w for w in spoken_forms(rank_words(word_counts), digit_strings, spellings) if " ".join(w) not in skip]
     if extra:  # their words join the vocabulary (at its end) but do not reorder it: the lexicon is the text's
         more, n = count_words(extra)
         vocab += sorted(set(more) - set(vocab))
