@@ -45,6 +45,7 @@ BUNDLED_LEXICON = ASSETS / "lexicon.txt"
 BUNDLED_LM_WEIGHT = 1.5  # tuned with the bundled model on the real dev set (docs/devlog.md)
 BUNDLED_WORD_SCORE = -0.5
 BUNDLED_BEAM_SIZE = 512  # on the real dev set and kathleen, 512 made 1.5 points fewer errors than 128 (docs/devlog.md)
+BUNDLED_SPEEDS = (1.0, 0.9)  # a fast or high voice heard 10% slower and lower, when that scores better (devlog)
 
 
 def bundled_lm_available() -> bool:
@@ -62,6 +63,7 @@ def default_decode_options(**overrides) -> DecodeOptions:
         "lm_weight": BUNDLED_LM_WEIGHT,
         "word_score": BUNDLED_WORD_SCORE,
         "beam_size": BUNDLED_BEAM_SIZE,
+        "speeds": BUNDLED_SPEEDS,
     }
     return DecodeOptions(**(kw | overrides))
 
@@ -77,7 +79,7 @@ def decode_options(
     **given,
 ) -> DecodeOptions:
     """Decoding options from what a user asked for (the CLI's flags; ``given``: beam_size, lm_weight, word_score,
-    None when not given). The bundled model decodes with the bundled LM unless told otherwise; other models
+    speeds, None when not given). The bundled model decodes with the bundled LM unless told otherwise; other models
     greedily, or with beam search when a beam size, an LM, a lexicon or hotwords are given."""
     words = parse_hotwords(list(hotwords), hotword_boost)
     if words and decoder == "greedy":

@@ -11,6 +11,7 @@ DEFAULT_BOOST = 2.0  # hotwords: log-probability bonus per letter (asr/hotwords.
 MAX_BOOST = 5.0  # ... at most, per letter
 MAX_WORD_BONUS = 20.0  # ... and at most this much for a whole word, so a long boosted word cannot flood the output
 EVAL_BATCH_SIZE = 16  # utterances ``asr evaluate`` decodes together (sorted by length, so little padding)
+MIN_SPEED, MAX_SPEED = 0.5, 2.0  # DecodeOptions.speeds
 CMVN_MAX_UTTS = 1000  # utterances sampled for global CMVN statistics (training and ``asr cmvn``)
 
 
@@ -48,6 +49,9 @@ class DecodeOptions:
     unk_score: float = float("-inf")  # score of out-of-lexicon words (lexicon mode)
     hotwords: tuple[tuple[str, float], ...] = ()  # (word, bonus per character) pairs, see asr/hotwords.py
     log_add: bool = True  # flashlight (lexicon, hotwords): merge equal-text hypotheses by log-sum-exp, not max
+    # Offline only: playback speeds a recording is decoded at while its first speech is heard; the recording keeps
+    # the one whose hypotheses score best (asr/transcribe.py). 0.9 plays it slower and lower, as a slower voice.
+    speeds: tuple[float, ...] = (1.0,)
 
     def __post_init__(self) -> None:
         if self.decoder not in ("greedy", "beam"):
@@ -58,6 +62,10 @@ class DecodeOptions:
             raise UsageError(f"beam_size_token must be 0 (all) or more, got {self.beam_size_token}")
         if self.beam_threshold <= 0:
             raise UsageError(f"beam threshold must be positive, got {self.beam_threshold}")
+        if not self.speeds or any(not MIN_SPEED <= s <= MAX_SPEED for s in self.speeds):
+            raise UsageError(f"speeds must be between {MIN_SPEED:g} and {MAX_SPEED:g}, got {self.speeds}")
+        if len(set(self.speeds)) != len(self.speeds):
+            raise UsageError(f"speeds must differ, got {self.speeds}")
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,17 @@ class ServerOptions:
     max_frame_bytes: int = 1 << 20
     idle_timeout: float = 30.0  # seconds without a message before a session is closed
     workers: int = 2  # threads running the model
+
+
+def parse_speeds(spec: str) -> tuple[float, ...]:
+    """``"1,0.9"`` → ``(1.0, 0.9)``; UsageError naming the bad item (the range is checked by DecodeOptions)."""
+    out = []
+    for item in (x.strip() for x in spec.split(",")):
+        try:
+            out.append(float(item))
+        except ValueError:
+            raise UsageError(f"--speeds: '{item}' is not a number") from None
+    return tuple(out)
 
 
 def parse_hotwords(specs: list[str], default_boost: float = DEFAULT_BOOST) -> tuple[tuple[str, float], ...]:

@@ -17,7 +17,16 @@ import numpy as np
 import torch
 
 from .align import align_words
-from .audio import SAMPLE_RATE, AudioError, HighPass, as_model_input, frame_energy_db, normalize_level, stream_audio
+from .audio import (
+    SAMPLE_RATE,
+    AudioError,
+    HighPass,
+    as_model_input,
+    frame_energy_db,
+    normalize_level,
+    resample,
+    stream_audio,
+)
 from .bundled import DEFAULT_MODEL, available_models, default_decode_options, resolve_model  # noqa: F401
 from .checkpoint import load_checkpoint_model
 from .decode import DecodeOptions, Decoder, Hypothesis, check_decode_options, make_decoder
@@ -30,6 +39,7 @@ if TYPE_CHECKING:
     from .streaming import Stream, StreamOptions
 
 SOUND_DB = -75.0  # a file whose loudest 10 ms frame (after the high-pass) is above this is not silent
+SPEED_TRIAL_S = 20.0  # seconds of a recording's speech decoded at each of DecodeOptions.speeds before it keeps one
 
 
 class Recognizer:
@@ -106,18 +116,52 @@ class Recognizer:
         log_probs, out_lens = self.model(wav.to(self.device), lens.to(self.device))
         return log_probs.float().cpu(), out_lens.cpu()
 
-    def _decode_segments(self, segs: list[Segment], decoder: Decoder) -> list[tuple[Hypothesis, list[Word]]]:
-        log_probs, out_lens = self.emissions(segs)
+    def _decode_segments(
+        self, segs: list[Segment], decoder: Decoder, speed: float = 1.0
+    ) -> list[tuple[Hypothesis, list[Word]]]:
+        """Hypotheses and timed words of ``segs`` played at ``speed`` (0.9: 10% slower and lower); times are in
+        the input's seconds whatever the speed."""
+        heard = segs if speed == 1.0 else [Segment(s.start, s.end, _played_at(s.audio, speed)) for s in segs]
+        log_probs, out_lens = self.emissions(heard)
         hyps = decoder(log_probs, out_lens)
         return [
             (
                 hyp,
                 align_words(
-                    log_probs[i, : int(out_lens[i])], hyp, self.tokenizer, self.frame_shift, seg.start, seg.audio
+                    log_probs[i, : int(out_lens[i])],
+                    hyp,
+                    self.tokenizer,
+                    self.frame_shift * speed,
+                    seg.start,
+                    seg.audio,
                 ),
             )
             for i, (seg, hyp) in enumerate(zip(segs, hyps))
         ]
+
+    def _decode_batch(
+        self, batch: list[tuple[_Input, Segment]], decoder: Decoder, speeds: tuple[float, ...]
+    ) -> list[tuple[Hypothesis, list[Word]]]:
+        """Each segment of ``batch`` decoded at its input's speed; while an input has not chosen one, at every speed
+        of ``speeds``, keeping the best-scoring hypothesis. An input chooses the speed whose hypotheses scored best in
+        total once ``SPEED_TRIAL_S`` seconds of its speech have been heard."""
+        if len(speeds) == 1:
+            return self._decode_segments([seg for _, seg in batch], decoder, speeds[0])
+        tried: list[dict[float, tuple[Hypothesis, list[Word]]]] = [{} for _ in batch]
+        for speed in speeds:
+            idx = [i for i, (inp, _) in enumerate(batch) if inp.speed in (None, speed)]
+            if idx:
+                for i, out in zip(idx, self._decode_segments([batch[i][1] for i in idx], decoder, speed)):
+                    tried[i][speed] = out
+        for (inp, seg), outs in zip(batch, tried):
+            if inp.speed is None:
+                for speed, (hyp, _) in outs.items():
+                    inp.speed_scores[speed] = inp.speed_scores.get(speed, 0.0) + hyp.score
+                inp.trial_s += seg.end - seg.start
+        for inp, _ in batch:
+            if inp.speed is None and inp.trial_s >= SPEED_TRIAL_S:
+                inp.speed = max(speeds, key=lambda s: inp.speed_scores[s])
+        return [outs[max(outs, key=lambda s: outs[s][0].score)] for outs in tried]
 
     def describe(self) -> dict[str, str]:
         """The model and its decoding in words (what the live page shows)."""
@@ -183,13 +227,13 @@ class Recognizer:
         Arrays must be (N,) float32 at 16 kHz here (``transcribe`` converts others). ``progress``, if given, is
         called with the seconds of audio read in the current input.
         """
-        decoder = self.decoder(decode)
+        decoder, speeds = self.decoder(decode), (decode or self.opts).speeds
         pending: list[_Input] = []  # inputs whose segments are not all decoded yet, in order
         batch: list[tuple[_Input, Segment]] = []
 
         def flush() -> None:
             if batch:
-                for (inp, seg), (hyp, ws) in zip(batch, self._decode_segments([s for _, s in batch], decoder)):
+                for (inp, seg), (hyp, ws) in zip(batch, self._decode_batch(batch, decoder, speeds)):
                     if hyp.text:
                         inp.segments.append(SegmentText(round(seg.start, 3), round(seg.end, 3), hyp.text))
                         inp.words.extend(ws)
@@ -236,6 +280,9 @@ class _Input:
     done: bool = False  # all its segments are in a batch
     error: AudioError | None = None
     warnings: list[str] = field(default_factory=list)  # from reading it (e.g. truncated)
+    speed: float | None = None  # the playback speed it is decoded at (None: still trying DecodeOptions.speeds)
+    speed_scores: dict[float, float] = field(default_factory=dict)  # total hypothesis score per speed tried
+    trial_s: float = 0.0  # seconds of its speech decoded at every speed
     t0: float = field(default_factory=time.perf_counter)
 
     def measure(self, blocks: Iterable[np.ndarray], progress) -> Iterator[np.ndarray]:
@@ -263,6 +310,12 @@ class _Input:
             time.perf_counter() - self.t0,
             tuple(warnings),
         )
+
+
+def _played_at(audio: np.ndarray, speed: float) -> np.ndarray:
+    """(N,) 16 kHz audio as heard played at ``speed`` (< 1: slower and lower), as training's speed perturbation
+    plays it: read as if recorded at ``speed`` × the rate. Returns (≈ N / speed,) float32."""
+    return resample(audio, round(SAMPLE_RATE * speed), SAMPLE_RATE)
 
 
 def _blocks(audio: str | Path | np.ndarray, sample_rate: int | None) -> Iterable[np.ndarray]:

@@ -136,6 +136,13 @@ def test_not_a_checkpoint(tmp_path):
     one_line_error(run_asr("transcribe", clip, "--model", bad, check=False), "bad.pt")
 
 
+def test_bad_speeds():
+    clip = ROOT / "examples" / "fsdd_7_george_3.flac"
+    one_line_error(run_asr("transcribe", clip, "--speeds", "1,fast", check=False), "--speeds", "'fast'")
+    one_line_error(run_asr("transcribe", clip, "--speeds", "1,3", check=False), "between 0.5 and 2")
+    one_line_error(run_asr("transcribe", clip, "--speeds", "0.9,0.9", check=False), "must differ")
+
+
 def test_lm_command(tmp_path):
     t = tmp_path / "t.txt"
     t.write_text("hello world\nhello there\n")

@@ -1,6 +1,7 @@
-"""`asr transcribe` and the Python API: folders with bad files, formats, long audio, silence, word timestamps."""
+"""`asr transcribe` and the Python API: folders with bad files, formats, long audio, silence, word timestamps, speeds."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -139,3 +140,63 @@ def test_bundled_models_by_name_and_decoding_per_call(tiny_model, tiny_corpus):
         asr.DecodeOptions("beam", beam_size=8)
     )
     assert rec.transcribe(wav).text == greedy.text and len(rec._decoders) == 2
+
+
+def test_speeds_are_tried_on_the_first_speech_then_one_is_kept(tiny_model, tiny_corpus, monkeypatch):
+    """``DecodeOptions.speeds``: each segment of a recording's first SPEED_TRIAL_S seconds of speech is decoded at
+    every speed (the best-scoring hypothesis kept), later ones only at the speed that scored best in total; word
+    times stay in the input's seconds at any speed."""
+    import asr
+    import asr.transcribe as tr
+
+    rows = manifest_rows(tiny_corpus)[:4]
+    parts = [np.zeros(SR, np.float32)]
+    for r in rows:
+        parts += [sf.read(tiny_corpus / r["audio"], dtype="float32")[0], np.zeros(2 * SR, np.float32)]
+    audio = np.concatenate(parts)
+    model = asr.load_model(tiny_model)
+    heard: list[tuple[int, float]] = []  # (segments, speed) per call
+    decode_segments = tr.Recognizer._decode_segments
+
+    def spy(self, segs, decoder, speed=1.0):
+        heard.append((len(segs), speed))
+        return decode_segments(self, segs, decoder, speed)
+
+    monkeypatch.setattr(tr.Recognizer, "_decode_segments", spy)
+    monkeypatch.setattr(tr, "SPEED_TRIAL_S", 0.5)  # the first segment decides
+    plain = model.transcribe(audio, sample_rate=SR, batch_size=1)
+    assert heard == [(1, 1.0)] * 4
+    heard.clear()
+    tried = model.transcribe(audio, sample_rate=SR, batch_size=1, decode=asr.DecodeOptions(speeds=(1.0, 0.8)))
+    assert heard[:2] == [(1, 1.0), (1, 0.8)] and len(heard) == 5 and len({s for _, s in heard[2:]}) == 1
+    assert len(tried.segments) == 4
+    heard.clear()
+    slow = model.transcribe(audio, sample_rate=SR, batch_size=1, decode=asr.DecodeOptions(speeds=(0.8,)))
+    assert {s for _, s in heard} == {0.8}
+    assert [round(s.start, 3) for s in slow.segments] == [round(s.start, 3) for s in plain.segments]
+    for seg in slow.segments:  # each word of a segment lies in it: times were scaled back from the slowed audio
+        words = [w for w in slow.words if seg.start - 1e-3 <= w.start < seg.end]
+        assert all(w.end <= seg.end + 0.05 for w in words)
+    assert slow.words and slow.words[-1].end <= len(audio) / SR
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL.is_file(), reason="needs the bundled default model (asr/assets/default.pt)")
+def test_a_fast_native_voice_is_heard_better_slowed():
+    """Real read speech (the kathleen clips in examples/, never trained on): trying the recording 10% slower and
+    lower as well (the bundled default) makes fewer word errors than decoding it only as recorded."""
+    import asr
+    from asr.bundled import default_decode_options
+    from asr.metrics import wer
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    rows = [json.loads(line) for line in (examples / "manifest.jsonl").read_text().splitlines()]
+    rows = [r for r in rows if r["id"].startswith("kathleen")]
+    model = asr.load_model()
+    errors = {}
+    for speeds in ((1.0,), (1.0, 0.9)):
+        hyps = [
+            model.transcribe(examples / r["audio"], decode=default_decode_options(speeds=speeds)).text for r in rows
+        ]
+        errors[speeds] = wer([r["text"] for r in rows], hyps)
+    assert model.opts.speeds == (1.0, 0.9)
+    assert errors[(1.0, 0.9)] < errors[(1.0,)], errors

@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Callable
 
 from .. import bundled
-from ..options import DEFAULT_BOOST, MAX_BOOST, MAX_WORD_BONUS, DecodeOptions, StreamOptions
+from ..options import DEFAULT_BOOST, MAX_BOOST, MAX_WORD_BONUS, DecodeOptions, StreamOptions, parse_speeds
 
 AddCommand = Callable[[str, str, str], argparse.ArgumentParser]  # add(name, help, example) → a subparser
 
@@ -56,6 +56,13 @@ def decode_args(p: argparse.ArgumentParser) -> None:
         f"inputs (BOOST: log-prob bonus per letter, 0-{MAX_BOOST:g}, at most {MAX_WORD_BONUS:g} a word)",
     )
     p.add_argument("--hotword-boost", type=float, default=DEFAULT_BOOST, help="BOOST of hotwords given without one")
+    p.add_argument(
+        "--speeds",
+        metavar="S,…",
+        default=None,
+        help="playback speeds each recording is tried at before it keeps the best-scoring one (default "
+        f"{','.join(f'{s:g}' for s in bundled.BUNDLED_SPEEDS)} with the bundled LM, else 1; 1 = as recorded)",
+    )
     p.add_argument("--int8", action="store_true", help="int8-quantised RNN and linear layers (faster on CPU)")
     p.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N")
     p.add_argument(
@@ -76,6 +83,7 @@ def decode_options(args: argparse.Namespace) -> DecodeOptions:
         beam_size=args.beam_size,
         lm_weight=args.lm_weight,
         word_score=args.word_score,
+        speeds=parse_speeds(args.speeds) if args.speeds is not None else None,
     )
 
 
