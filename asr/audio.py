@@ -39,6 +39,13 @@ def resample(audio: np.ndarray, orig_sr: int, target_sr: int = SAMPLE_RATE) -> n
     return soxr.resample(np.ascontiguousarray(audio, dtype=np.float32), orig_sr, target_sr).astype(np.float32)
 
 
+def played_at_speed(audio: np.ndarray, speed: float) -> np.ndarray:
+    """(N,) 16 kHz audio as heard played back at ``speed`` (> 1: faster and higher; < 1: slower and lower): read as
+    if recorded at ``speed`` × the rate. Training's speed perturbation and decoding's ``speeds`` both play it so.
+    Returns (≈ N / speed,) float32."""
+    return resample(audio, round(SAMPLE_RATE * speed), SAMPLE_RATE)
+
+
 MAX_CHANNELS = 8  # an array with at most this many rows and more columns is read as (channels, samples)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .audio import SAMPLE_RATE, condition, load_audio, resample
+from .audio import SAMPLE_RATE, condition, load_audio, played_at_speed, resample
 from .errors import AsrError
 from .text import Tokenizer, normalize_text
 
@@ -214,8 +214,8 @@ class AsrDataset(torch.utils.data.Dataset):
 
     def _augment(self, audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         speed = 1.0 + self.speed_perturb * int(rng.integers(-1, 2))
-        if speed != 1.0:  # played back faster: read as if recorded at speed × the rate
-            audio = resample(audio, round(SAMPLE_RATE * speed), SAMPLE_RATE)
+        if speed != 1.0:
+            audio = played_at_speed(audio, speed)
         if rng.random() < self.narrowband_prob:
             audio = resample(resample(audio, SAMPLE_RATE, SAMPLE_RATE // 2), SAMPLE_RATE // 2, SAMPLE_RATE)
         if self.channel.active:

@@ -24,7 +24,7 @@ from .audio import (
     as_model_input,
     frame_energy_db,
     normalize_level,
-    resample,
+    played_at_speed,
     stream_audio,
 )
 from .bundled import DEFAULT_MODEL, available_models, default_decode_options, resolve_model  # noqa: F401
@@ -121,7 +121,7 @@ class Recognizer:
     ) -> list[tuple[Hypothesis, list[Word]]]:
         """Hypotheses and timed words of ``segs`` played at ``speed`` (0.9: 10% slower and lower); times are in
         the input's seconds whatever the speed."""
-        heard = segs if speed == 1.0 else [Segment(s.start, s.end, _played_at(s.audio, speed)) for s in segs]
+        heard = segs if speed == 1.0 else [Segment(s.start, s.end, played_at_speed(s.audio, speed)) for s in segs]
         log_probs, out_lens = self.emissions(heard)
         hyps = decoder(log_probs, out_lens)
         return [
@@ -310,12 +310,6 @@ class _Input:
             time.perf_counter() - self.t0,
             tuple(warnings),
         )
-
-
-def _played_at(audio: np.ndarray, speed: float) -> np.ndarray:
-    """(N,) 16 kHz audio as heard played at ``speed`` (< 1: slower and lower), as training's speed perturbation
-    plays it: read as if recorded at ``speed`` × the rate. Returns (≈ N / speed,) float32."""
-    return resample(audio, round(SAMPLE_RATE * speed), SAMPLE_RATE)
 
 
 def _blocks(audio: str | Path | np.ndarray, sample_rate: int | None) -> Iterable[np.ndarray]:
